@@ -213,3 +213,22 @@ export function deepMerge<T>(base: T, over: unknown): T {
   for (const [k, v] of Object.entries(over as Record<string, unknown>)) out[k] = deepMerge(out[k], v);
   return out as T;
 }
+
+/**
+ * A schema whose absent fields come from a full default document (deep-merged:
+ * nested objects field by field, arrays replaced whole), then validated. Used
+ * for task configs, whose defaults include required sub-configs (the robot).
+ */
+export function withDefaults<T>(schema: Schema<T>, defaults: unknown, description?: string): Schema<T> & { defaults(): T } {
+  return {
+    defaultValue: undefined,
+    description,
+    parse(v, path) {
+      if (v !== undefined && (typeof v !== "object" || v === null || Array.isArray(v))) throw new ConfigError(path, `expected an object, got ${describe(v)}`);
+      return schema.parse(deepMerge(structuredClone(defaults), v), path);
+    },
+    defaults() {
+      return schema.parse(structuredClone(defaults), "");
+    },
+  };
+}

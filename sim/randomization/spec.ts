@@ -1,0 +1,44 @@
+import { arrayOf, ConfigError, num, obj, oneOf, optional, str, type Infer } from "../../common/schema.js";
+
+/**
+ * Domain randomization and noise as data. Each entry names a target in the
+ * parameter table (params.ts), a distribution, whether the draw scales the
+ * nominal value or replaces it, and when it is drawn:
+ *
+ *   { "target": "links.pendulum.mass", "distribution": "uniform", "mode": "scale", "low": 0.8, "high": 1.2 }
+ *   { "target": "actuators.arm.latency", "distribution": "uniform", "mode": "absolute", "low": 0, "high": 0.01 }
+ *   { "target": "joints.arm_joint.disturbance", "distribution": "normal", "mode": "absolute", "mean": 0, "std": 0.002, "when": "step" }
+ *
+ * Targets are checked against the robot's table when a task loads: an unknown
+ * target is an error, never a silent no-op.
+ */
+export const randomizationEntrySchema = obj({
+  target: str(undefined),
+  distribution: oneOf(["uniform", "normal", "loguniform"] as const, "uniform"),
+  mode: oneOf(["scale", "absolute"] as const, "scale"),
+  low: optional(num(undefined)),
+  high: optional(num(undefined)),
+  mean: optional(num(undefined)),
+  std: optional(num(undefined, { min: 0 })),
+  /** Limits applied after drawing (useful for normal distributions). */
+  min: optional(num(undefined)),
+  max: optional(num(undefined)),
+  when: oneOf(["episode", "step"] as const, "episode"),
+});
+
+export type RandomizationEntry = Infer<typeof randomizationEntrySchema>;
+export const randomizationSpecSchema = arrayOf(randomizationEntrySchema, []);
+
+/** Distribution checks the field schema cannot express. */
+export function validateEntry(e: RandomizationEntry, path: string): void {
+  if (e.distribution === "uniform" || e.distribution === "loguniform") {
+    if (e.low === undefined) throw new ConfigError(`${path}.low`, `required for a ${e.distribution} distribution`);
+    if (e.high === undefined) throw new ConfigError(`${path}.high`, `required for a ${e.distribution} distribution`);
+    if (e.high < e.low) throw new ConfigError(`${path}.high`, `must be >= low (${e.low}), got ${e.high}`);
+    if (e.distribution === "loguniform" && e.low <= 0) throw new ConfigError(`${path}.low`, `must be > 0 for a loguniform distribution, got ${e.low}`);
+  } else {
+    if (e.std === undefined) throw new ConfigError(`${path}.std`, "required for a normal distribution");
+    if (e.mean === undefined && e.mode === "absolute") throw new ConfigError(`${path}.mean`, "required for an absolute normal distribution");
+  }
+  if (e.min !== undefined && e.max !== undefined && e.max < e.min) throw new ConfigError(`${path}.max`, `must be >= min (${e.min})`);
+}
