@@ -13,4 +13,7 @@ export interface CommandEntry {
 }
 
 export const COMMANDS: CommandEntry[] = [
+  { name: "sim trace", summary: "Print the simulator's trajectory under a constant voltage (fidelity checks)", load: async () => (await import("./sim-trace.js")).command },
+  { name: "sim params", summary: "List every parameter a task can randomize, with nominal values and ranges", load: async () => (await import("./sim-params.js")).command },
+  { name: "bench", summary: "Run benchmarks and print their figures as JSON (sim, ...; all)", load: async () => (await import("./bench.js")).command },
 ];

@@ -1,0 +1,19 @@
+/**
+ * Every benchmark of the project, by name. Each returns a flat JSON object of
+ * figures measured in one run; ratios are taken against references measured
+ * in the same run. `s2r bench <name> --json` runs one; `s2r bench all` (and
+ * `npm run bench`) runs them all.
+ */
+export interface BenchEntry {
+  name: string;
+  summary: string;
+  run: (opts: { quick: boolean; log: (line: string) => void }) => Promise<Record<string, unknown>>;
+}
+
+export const BENCHES: BenchEntry[] = [
+  {
+    name: "sim",
+    summary: "Furuta control steps/s on one thread (every physics substep included), the analytic integrator in the same run, and a two-worker pool",
+    run: async (o) => (await import("./sim.js")).benchSim(o),
+  },
+];

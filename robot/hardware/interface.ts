@@ -1,0 +1,45 @@
+/**
+ * Hardware interfaces shaped like ros2_control's: a robot is something that
+ * can be activated, read into a joint-state frame, written with commands, and
+ * deactivated. The Dynamixel rig, the simulator and ROS 2 all implement it, so
+ * the control loop, safety layer and logging are written once.
+ */
+export interface JointStateFrame {
+  /** Joint names, in the interface's joint order. */
+  names: readonly string[];
+  /** Calibrated positions (rad or m). */
+  position: Float64Array;
+  /** Velocities as the hardware reports them (NaN where it reports none). */
+  velocity: Float64Array;
+  /** Efforts or currents as the hardware reports them (NaN where none); see `effortUnit`. */
+  effort: Float64Array;
+  /** Monotonic time of the reading, s. */
+  stamp: number;
+}
+
+export interface HardwareInterface {
+  readonly name: string;
+  readonly jointNames: readonly string[];
+  /** Actuators in command order, with their command unit. */
+  readonly commandNames: readonly string[];
+  readonly commandUnit: string;
+  readonly effortUnit: string;
+  /** Prepares the hardware to move (e.g. torque on, watchdog armed). */
+  activate(): Promise<void>;
+  read(): Promise<JointStateFrame>;
+  write(commands: ArrayLike<number>): Promise<void>;
+  /** Zero command and torque off. Safe to call at any time, repeatedly, and after errors; never throws for an already-safe device. */
+  deactivate(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** An error the hardware reports (decoded device errors, lost ports, stale topics). */
+export class HardwareError extends Error {
+  constructor(
+    message: string,
+    override readonly cause?: unknown,
+  ) {
+    super(message);
+    this.name = "HardwareError";
+  }
+}
