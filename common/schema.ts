@@ -164,7 +164,10 @@ export function optional<T>(inner: Schema<T>): Schema<T | undefined> {
 }
 
 type Shape = Record<string, Schema<unknown>>;
-export type ObjectOf<S extends Shape> = { [K in keyof S]: Infer<S[K]> };
+/** Keys whose schema admits undefined (built with `optional`) are optional properties. */
+type OptionalKeys<S extends Shape> = { [K in keyof S]: undefined extends Infer<S[K]> ? K : never }[keyof S];
+type Flatten<T> = { [K in keyof T]: T[K] };
+export type ObjectOf<S extends Shape> = Flatten<{ [K in Exclude<keyof S, OptionalKeys<S>>]: Infer<S[K]> } & { [K in OptionalKeys<S>]?: Infer<S[K]> }>;
 
 /**
  * An object schema. Unknown keys are an error (they are almost always typos);
