@@ -16,4 +16,9 @@ export const BENCHES: BenchEntry[] = [
     summary: "Furuta control steps/s on one thread (every physics substep included), the analytic integrator in the same run, and a two-worker pool",
     run: async (o) => (await import("./sim.js")).benchSim(o),
   },
+  {
+    name: "log",
+    summary: "Session-log cost per logged message, chunk close time and bytes/s at 500 Hz",
+    run: async (o) => (await import("../robot/log/bench-session-log.js")).benchSessionLog(o),
+  },
 ];
