@@ -21,4 +21,9 @@ export const BENCHES: BenchEntry[] = [
     summary: "Session-log cost per logged message, chunk close time and bytes/s at 500 Hz",
     run: async (o) => (await import("../robot/log/bench-session-log.js")).benchSessionLog(o),
   },
+  {
+    name: "ros2",
+    summary: "State->command round trips at 500 Hz over loopback (Cyclone transport <-> C echo peer): p50/p99 us, lost",
+    run: async (o) => (await import("./ros2.js")).benchRos2(o),
+  },
 ];
