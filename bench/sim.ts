@@ -1,3 +1,5 @@
+import { execFileSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { Rng } from "../common/rng.js";
 import { LocalVecEnv } from "../sim/env/local-vec-env.js";
 import { WorkerVecEnv } from "../sim/env/worker-vec-env.js";
@@ -42,6 +44,10 @@ export async function benchSim(o: { quick: boolean; log: (l: string) => void }):
   const pool2ControlStepsPerSec = await measure(pool, seconds);
   await pool.close();
 
+  // Memory per reset, in a fresh process so Rapier's WebAssembly memory can be observed from its start.
+  const probe = fileURLToPath(new URL("./wasm-leak-probe.js", import.meta.url));
+  const leak = JSON.parse(execFileSync(process.execPath, [probe, String(o.quick ? 2000 : 10000)], { encoding: "utf8" })) as Record<string, number>;
+
   return {
     controlStepsPerSec: Math.round(controlStepsPerSec),
     analyticStepsPerSec: Math.round(analyticStepsPerSec),
@@ -50,5 +56,7 @@ export async function benchSim(o: { quick: boolean; log: (l: string) => void }):
     physicsSubsteps: substeps,
     rapierVsAnalytic: Number((controlStepsPerSec / analyticStepsPerSec).toFixed(3)),
     poolSpeedup: Number((pool2ControlStepsPerSec / controlStepsPerSec).toFixed(3)),
+    resetWasmBytesPerReset: leak.resetWasmBytesPerReset!,
+    restoreSnapshotWasmBytesPerReset: leak.restoreSnapshotWasmBytesPerReset!,
   };
 }

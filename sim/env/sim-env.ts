@@ -1,16 +1,14 @@
 import { isAbsolute } from "node:path";
 import { Rng } from "../../common/rng.js";
 import { projectPath } from "../../common/paths.js";
-import { actuatorEffort, ACTUATOR_PARAMS, clamp, COMMAND_UNITS, latencyIndex, type ActuatorKind } from "../actuators/actuator.js";
-import { DelayLine } from "../actuators/delay-line.js";
+import { clamp, COMMAND_UNITS, type ActuatorKind } from "../actuators/actuator.js";
 import { encoderReading } from "../sensors/encoder.js";
 import { buildParamTable, type ParamTable } from "../params.js";
-import { applyModelParams } from "../model-params.js";
 import { ObservationBuilder } from "../observation.js";
 import { Randomizer } from "../randomization/randomizer.js";
 import { loadUrdf } from "../urdf/parse.js";
 import type { RobotModel } from "../urdf/model.js";
-import { RobotSim } from "../physics/robot-sim.js";
+import { RobotPlant } from "../plant.js";
 import { validateRobotConfig } from "../robot-config.js";
 import type { TaskConfigBase, TaskDefinition, TaskLogic } from "../tasks/task.js";
 import { EnvError, type EnvSpec, type EpisodeResult } from "./contract.js";
@@ -91,10 +89,10 @@ export function setupTask<C extends TaskConfigBase>(task: TaskDefinition<C>, con
 }
 
 /**
- * One simulated robot running one task. Its state is the physics state, the
- * actuators' delay lines, the observation builder's last reading and the
- * task's bookkeeping; its parameters are redrawn each episode; its random
- * numbers come from streams derived from (seed, envIndex) only.
+ * One simulated robot running one task: a RobotPlant (physics, actuators,
+ * latency) plus encoders, the observation builder and the task's logic. Its
+ * parameters are redrawn each episode; its random numbers come from streams
+ * derived from (seed, envIndex) only.
  */
 export class SimEnv<C extends TaskConfigBase = TaskConfigBase> {
   readonly spec: EnvSpec;
@@ -108,19 +106,13 @@ export class SimEnv<C extends TaskConfigBase = TaskConfigBase> {
   private readonly episodeValues: Float64Array;
   private readonly stepValues: Float64Array;
   private readonly privileged: Float32Array;
-  private readonly q: Float64Array;
-  private readonly qd: Float64Array;
-  private readonly tau: Float64Array;
+  private readonly q0: Float64Array;
+  private readonly qd0: Float64Array;
   private readonly readings: Float64Array;
   private readonly action: Float32Array;
   private readonly command: Float32Array;
-  private readonly delays: DelayLine[];
-  /** Per actuator: kind, DOF index, offset of its parameters in the table. */
-  private readonly act: { kind: ActuatorKind; dof: number; paramOffset: number; latencyOffset: number; disturbance: number }[];
   /** Per sensor: DOF index and parameter offset. */
   private readonly sens: { dof: number; paramOffset: number }[];
-  private readonly disturbanceIdx: Int32Array;
-  private lastModelKey = "";
   private stepCount = 0;
   private episodeIndex = -1;
   private episodeReturn = 0;
@@ -128,7 +120,7 @@ export class SimEnv<C extends TaskConfigBase = TaskConfigBase> {
 
   private constructor(
     readonly setup: TaskSetup<C>,
-    private readonly physics: RobotSim,
+    readonly plant: RobotPlant,
     readonly envIndex: number,
     seed: number,
     private readonly params: ParamSource,
@@ -136,7 +128,7 @@ export class SimEnv<C extends TaskConfigBase = TaskConfigBase> {
     const { config, table, spec } = setup;
     this.spec = spec;
     this.substeps = Math.round(config.controlDt / config.physicsDt);
-    this.logic = setup.task.createLogic(config, setup.model, physics.dofNames);
+    this.logic = setup.task.createLogic(config, setup.model, plant.dofNames);
     this.obsBuilder = new ObservationBuilder(config.observation, spec.jointOrder, config.robot.actuators.map((a) => a.name), config.controlDt);
     this.paramRng = Rng.derive(seed, envIndex, 1);
     this.noiseRng = Rng.derive(seed, envIndex, 2);
@@ -144,32 +136,19 @@ export class SimEnv<C extends TaskConfigBase = TaskConfigBase> {
     this.episodeValues = table.nominal();
     this.stepValues = table.nominal();
     this.privileged = new Float32Array(spec.numPrivileged);
-    const dof = physics.dof;
-    this.q = new Float64Array(dof);
-    this.qd = new Float64Array(dof);
-    this.tau = new Float64Array(dof);
+    this.q0 = new Float64Array(plant.dof);
+    this.qd0 = new Float64Array(plant.dof);
     this.readings = new Float64Array(spec.jointOrder.length);
     this.action = new Float32Array(spec.numActions);
     this.command = new Float32Array(spec.numActions);
-    const dofOf = (joint: string) => {
-      const i = physics.dofNames.indexOf(joint);
-      if (i < 0) throw new Error(`joint ${joint} is not a movable joint of ${config.robot.urdf}`);
-      return i;
-    };
-    this.act = config.robot.actuators.map((a) => {
-      const kind = a.kind as ActuatorKind;
-      const paramOffset = table.indexOf(`actuators.${a.name}.${ACTUATOR_PARAMS[kind][0]}`);
-      return { kind, dof: dofOf(a.joint), paramOffset, latencyOffset: paramOffset + latencyIndex(kind), disturbance: -1 };
-    });
-    this.delays = this.act.map(() => new DelayLine(0));
-    this.sens = config.robot.sensors.map((s) => ({ dof: dofOf(s.joint), paramOffset: table.indexOf(`sensors.${s.name}.countsPerRev`) }));
-    this.disturbanceIdx = Int32Array.from(physics.dofNames, (n) => (table.has(`joints.${n}.disturbance`) ? table.indexOf(`joints.${n}.disturbance`) : -1));
+    this.sens = config.robot.sensors.map((s) => ({ dof: plant.dofNames.indexOf(s.joint), paramOffset: table.indexOf(`sensors.${s.name}.countsPerRev`) }));
+    const missing = config.robot.sensors.find((s, i) => this.sens[i]!.dof < 0);
+    if (missing) throw new Error(`sensor ${missing.name}: joint ${missing.joint} is not a movable joint of ${config.robot.urdf}`);
   }
 
   static async create<C extends TaskConfigBase>(setup: TaskSetup<C>, envIndex: number, seed: number, params: ParamSource = { kind: "task" }): Promise<SimEnv<C>> {
-    const { model, gravity } = applyModelParams(setup.model, setup.table, setup.table.nominal());
-    const physics = await RobotSim.create(model, { dt: setup.config.physicsDt, gravity });
-    return new SimEnv(setup, physics, envIndex, seed, params);
+    const plant = await RobotPlant.create(setup.model, setup.table, setup.config.robot, setup.config.physicsDt);
+    return new SimEnv(setup, plant, envIndex, seed, params);
   }
 
   get episode(): number {
@@ -185,18 +164,9 @@ export class SimEnv<C extends TaskConfigBase = TaskConfigBase> {
   reset(obs: Float32Array, obsOffset: number, priv: Float32Array, privOffset: number): void {
     this.episodeIndex++;
     this.drawParams();
-    const { model, gravity } = applyModelParams(this.setup.model, this.setup.table, this.episodeValues);
-    const key = modelKey(this.setup.table, this.episodeValues);
-    if (key !== this.lastModelKey) {
-      this.physics.rebuild(model);
-      this.physics.setGravity(gravity);
-      this.lastModelKey = key;
-    }
-    this.logic.initialState(this.initRng, this.q, this.qd);
-    this.physics.setState(this.q, this.qd);
-    this.physics.setJointTorques(this.tau.fill(0));
-    this.physics.getState(this.q, this.qd);
-    for (const d of this.delays) d.reset(0);
+    this.plant.setParams(this.episodeValues);
+    this.logic.initialState(this.initRng, this.q0, this.qd0);
+    this.plant.reset(this.q0, this.qd0);
     this.action.fill(0);
     this.command.fill(0);
     this.stepCount = 0;
@@ -221,40 +191,22 @@ export class SimEnv<C extends TaskConfigBase = TaskConfigBase> {
       const c = clamp(a, -1, 1);
       this.action[k] = c;
       this.command[k] = c * this.spec.actionLayout[k]!.scale;
-      this.delays[k]!.push(this.stepCount * this.setup.config.controlDt, this.command[k]!);
       const mag = Math.abs(this.command[k]!);
       if (mag > this.peak) this.peak = mag;
     }
-    if (this.setup.randomizer.hasStepEntries || this.params.kind === "spec") {
-      const r = this.params.kind === "spec" ? this.params.randomizer : this.setup.randomizer;
-      if (r.hasStepEntries) r.applyStep(this.noiseRng, this.episodeValues, this.stepValues);
+    const stepRandomizer = this.params.kind === "spec" ? this.params.randomizer : this.setup.randomizer;
+    if (stepRandomizer.hasStepEntries) {
+      stepRandomizer.applyStep(this.noiseRng, this.episodeValues, this.stepValues);
+      this.plant.setRuntimeParams(this.stepValues);
     }
-    const p = this.stepValues;
-    const dt = this.setup.config.physicsDt;
-    const t0 = this.stepCount * this.setup.config.controlDt;
-    for (let s = 0; s < this.substeps; s++) {
-      const t = t0 + s * dt;
-      this.tau.fill(0);
-      for (let j = 0; j < this.disturbanceIdx.length; j++) {
-        const di = this.disturbanceIdx[j]!;
-        if (di >= 0) this.tau[j] = p[di]!;
-      }
-      for (let k = 0; k < this.act.length; k++) {
-        const a = this.act[k]!;
-        const cmd = this.delays[k]!.valueAt(t, p[a.latencyOffset]!);
-        this.tau[a.dof]! += actuatorEffort(a.kind, p, a.paramOffset, cmd, this.q[a.dof]!, this.qd[a.dof]!);
-      }
-      this.physics.setJointTorques(this.tau);
-      this.physics.step();
-      this.physics.getState(this.q, this.qd);
-    }
+    this.plant.command(this.command);
+    this.plant.advance(this.substeps);
     this.stepCount++;
-    for (let j = 0; j < this.q.length; j++) {
-      if (!Number.isFinite(this.q[j]!) || !Number.isFinite(this.qd[j]!)) {
-        throw new EnvError(this.envIndex, `simulation diverged: joint ${this.physics.dofNames[j]} q=${this.q[j]} qd=${this.qd[j]} at t=${(this.stepCount * this.setup.config.controlDt).toFixed(3)} s (episode ${this.episodeIndex})`);
-      }
+    const bad = this.plant.firstNonFinite();
+    if (bad >= 0) {
+      throw new EnvError(this.envIndex, `simulation diverged: joint ${this.plant.dofNames[bad]} q=${this.plant.q[bad]} qd=${this.plant.qd[bad]} at t=${this.plant.time.toFixed(3)} s (episode ${this.episodeIndex})`);
     }
-    const r = this.logic.step({ q: this.q, qd: this.qd, command: this.command, action: this.action, time: this.stepCount * this.setup.config.controlDt });
+    const r = this.logic.step({ q: this.plant.q, qd: this.plant.qd, command: this.command, action: this.action, time: this.stepCount * this.setup.config.controlDt });
     this.episodeReturn += r.reward;
     this.observe(obs, obsOffset);
     const truncated = !r.terminated && this.stepCount >= this.spec.maxEpisodeSteps;
@@ -274,14 +226,8 @@ export class SimEnv<C extends TaskConfigBase = TaskConfigBase> {
     };
   }
 
-  /** True joint state (DOF order), for tests, traces and the emulator. */
-  trueState(q: Float64Array, qd: Float64Array): void {
-    q.set(this.q);
-    qd.set(this.qd);
-  }
-
   dispose(): void {
-    this.physics.dispose();
+    this.plant.dispose();
   }
 
   private drawParams(): void {
@@ -307,17 +253,11 @@ export class SimEnv<C extends TaskConfigBase = TaskConfigBase> {
 
   private observe(obs: Float32Array, offset: number): void {
     const p = this.stepValues;
+    const q = this.plant.q;
     for (let i = 0; i < this.sens.length; i++) {
       const s = this.sens[i]!;
-      this.readings[i] = encoderReading(this.q[s.dof]!, { countsPerRev: p[s.paramOffset]!, offset: p[s.paramOffset + 1]!, noise: p[s.paramOffset + 2]! }, this.noiseRng);
+      this.readings[i] = encoderReading(q[s.dof]!, { countsPerRev: p[s.paramOffset]!, offset: p[s.paramOffset + 1]!, noise: p[s.paramOffset + 2]! }, this.noiseRng);
     }
     this.obsBuilder.build(this.readings, this.action, obs, offset);
   }
-}
-
-/** Identifies the rigid-body model of a parameter vector, so physics is rebuilt only when it changes. */
-function modelKey(table: ParamTable, values: Float64Array): string {
-  let key = "";
-  for (let i = 0; i < table.size; i++) if (table.entries[i]!.stage === "model") key += values[i] + ",";
-  return key;
 }

@@ -24,6 +24,8 @@ export class FurutaSuccessTracker {
   firstUpright = NaN;
   stopContact = false;
   stopStrikeSpeed = 0;
+  /** Arm speed at the previous update: the hard stop zeroes the speed within the control period, so a strike is measured by the approach speed. */
+  private lastThetaDot = 0;
 
   constructor(
     private readonly tolerance: number,
@@ -38,6 +40,7 @@ export class FurutaSuccessTracker {
     this.firstUpright = NaN;
     this.stopContact = false;
     this.stopStrikeSpeed = 0;
+    this.lastThetaDot = 0;
   }
 
   /** Feeds one control period; returns whether the arm is at a stop. */
@@ -50,9 +53,11 @@ export class FurutaSuccessTracker {
     } else this.run = 0;
     const atStop = Math.abs(theta) >= this.stopLimit;
     if (atStop) {
+      const approaching = Math.sign(this.lastThetaDot) === Math.sign(theta) ? Math.abs(this.lastThetaDot) : 0;
       this.stopContact = true;
-      this.stopStrikeSpeed = Math.max(this.stopStrikeSpeed, Math.abs(thetaDot));
+      this.stopStrikeSpeed = Math.max(this.stopStrikeSpeed, Math.abs(thetaDot), approaching);
     }
+    this.lastThetaDot = thetaDot;
     return atStop;
   }
 
