@@ -1,8 +1,9 @@
 import type { TaskConfigBase, TaskDefinition } from "./task.js";
 import { furutaTask } from "./furuta/task.js";
+import { pendulumTask } from "./pendulum/task.js";
 
 /** Every task s2r knows, by name. A new task is a URDF, a config and a TaskLogic, registered here. */
-const TASKS: TaskDefinition<any>[] = [furutaTask];
+const TASKS: TaskDefinition<any>[] = [furutaTask, pendulumTask];
 
 export function listTasks(): readonly TaskDefinition<TaskConfigBase>[] {
   return TASKS;
