@@ -26,4 +26,9 @@ export const BENCHES: BenchEntry[] = [
     summary: "State->command round trips at 500 Hz over loopback (Cyclone transport <-> C echo peer): p50/p99 us, lost",
     run: async (o) => (await import("./ros2.js")).benchRos2(o),
   },
+  {
+    name: "physics",
+    summary: "Rapier steps/s: single vs batched worlds, fidelity vs fast settings",
+    run: async (o) => (await import("./physics-probe.js")).benchPhysics(o),
+  },
 ];

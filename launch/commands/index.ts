@@ -15,10 +15,13 @@ export interface CommandEntry {
 export const COMMANDS: CommandEntry[] = [
   { name: "sim trace", summary: "Print the simulator's trajectory under a constant voltage (fidelity checks)", load: async () => (await import("./sim-trace.js")).command },
   { name: "sim params", summary: "List every parameter a task can randomize, with nominal values and ranges", load: async () => (await import("./sim-params.js")).command },
+  { name: "train", summary: "Train a policy in randomized simulation (recurrent PPO, online system identification)", load: async () => (await import("./train.js")).command },
   { name: "bench", summary: "Run benchmarks and print their figures as JSON (sim, ...; all)", load: async () => (await import("./bench.js")).command },
   { name: "log summary", summary: "Summarize a session log (.mcap): kind, metadata, duration, message rates, events, loop timing, truncation", load: async () => (await import("./log-summary.js")).command },
   { name: "dxl scan", summary: "Ping every ID on a Dynamixel bus and list the devices that answer", load: async () => (await import("./dxl-scan.js")).command },
   { name: "dxl read", summary: "Read a Dynamixel register by name (e.g. present_position) and print it with its unit", load: async () => (await import("./dxl-read.js")).command },
   { name: "dxl write", summary: "Write a Dynamixel register by name (raw counts), sent once", load: async () => (await import("./dxl-write.js")).command },
   { name: "ros2 doctor", summary: "Which ROS 2 transport (rclnodejs or Cyclone DDS) works here, and what to install for the others", load: async () => (await import("./ros2-doctor.js")).command },
+  { name: "deploy", summary: "Run a policy (ONNX + policy.json) on a rig for N episodes, with safety layer, watchdog and a session log", load: async () => (await import("./deploy.js")).command },
+  { name: "emulate", summary: "Serve a rig's Dynamixel bus on a pseudo-terminal, backed by the simulator in real time", load: async () => (await import("./emulate.js")).command },
 ];

@@ -1,0 +1,305 @@
+import { appendFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { Rng } from "../common/rng.js";
+import { ConfigError, type Schema } from "../common/schema.js";
+import { canonicalJson, sha256Hex } from "../common/hash.js";
+import { Progress } from "../common/progress.js";
+import { linePlot, writeHtmlReport } from "../common/report/index.js";
+import { LocalVecEnv } from "../sim/env/local-vec-env.js";
+import { WorkerVecEnv } from "../sim/env/worker-vec-env.js";
+import type { EpisodeResult, VecEnv } from "../sim/env/contract.js";
+import { setupTask } from "../sim/env/sim-env.js";
+import { getTask } from "../sim/tasks/registry.js";
+import type { TaskConfigBase } from "../sim/tasks/task.js";
+import { createArena } from "./nn/index.js";
+import { ActorCritic, PolicyStepper } from "./actor-critic.js";
+import { writeCheckpoint, type Checkpoint } from "./checkpoint.js";
+import { NonFiniteError, Ppo, type UpdateStats } from "./ppo.js";
+import { RolloutStorage } from "./rollout-storage.js";
+import { policyConfigSchema, ppoConfigSchema, runConfigSchema, type PolicyConfig, type PpoConfig, type RunConfig } from "./train-config.js";
+
+/** The whole training config: the task's own (validated by the task) plus policy, PPO and run settings. */
+export interface TrainConfig {
+  task: TaskConfigBase;
+  policy: PolicyConfig;
+  ppo: PpoConfig;
+  run: RunConfig;
+}
+
+/** Validates a partial training config (from a file and flags) for a task and fills every default. */
+export function resolveTrainConfig(taskName: string, partial: unknown, source?: string): TrainConfig {
+  const task = getTask(taskName);
+  const p = (partial ?? {}) as Record<string, unknown>;
+  if (typeof p !== "object" || Array.isArray(p)) throw new ConfigError("", "expected an object with task, policy, ppo and run sections", source);
+  for (const k of Object.keys(p)) {
+    if (!["task", "policy", "ppo", "run"].includes(k)) throw new ConfigError(k, "unknown section (known: task, policy, ppo, run)", source);
+  }
+  const wrap = <T>(schema: Schema<T>, v: unknown, path: string): T => {
+    try {
+      return schema.parse(v, path);
+    } catch (e) {
+      if (e instanceof ConfigError && source) throw new ConfigError(e.path, e.problem, source);
+      throw e;
+    }
+  };
+  const cfg: TrainConfig = {
+    task: wrap(task.configSchema, p.task, "task"),
+    policy: wrap(policyConfigSchema, p.policy, "policy"),
+    ppo: wrap(ppoConfigSchema, p.ppo, "ppo"),
+    run: wrap(runConfigSchema, p.run, "run"),
+  };
+  if (cfg.ppo.rolloutSteps % cfg.ppo.chunkLength !== 0) throw new ConfigError("ppo.chunkLength", `must divide ppo.rolloutSteps (${cfg.ppo.rolloutSteps}), got ${cfg.ppo.chunkLength}`, source);
+  const chunks = cfg.run.numEnvs * (cfg.ppo.rolloutSteps / cfg.ppo.chunkLength);
+  if (chunks % cfg.ppo.minibatches !== 0) throw new ConfigError("ppo.minibatches", `must divide the ${chunks} chunks per rollout (run.numEnvs x rolloutSteps / chunkLength)`, source);
+  return cfg;
+}
+
+export interface TrainOptions {
+  taskName: string;
+  config: TrainConfig;
+  outDir: string;
+  resume?: Checkpoint;
+  signal?: AbortSignal;
+  /** Progress bar output (stderr in the CLI). */
+  progress?: { stream: { write(t: string): unknown; columns?: number }; interactive: boolean };
+  log?: (line: string) => void;
+}
+
+export interface TrainResult {
+  updates: number;
+  steps: number;
+  wallSeconds: number;
+  successRate: number;
+  meanReturn: number;
+  interrupted: boolean;
+  checkpoint: string;
+  /** Wall-clock seconds at which the success window first reached run.stopAtSuccess, or -1. */
+  secondsToTarget: number;
+}
+
+interface MetricsRow {
+  update: number;
+  steps: number;
+  wallSeconds: number;
+  stepsPerSecond: number;
+  meanReturn: number;
+  successRate: number;
+  episodeLength: number;
+  episodes: number;
+  stats: UpdateStats;
+}
+
+/**
+ * The training loop, separate from the algorithm: rollouts on the vector env
+ * (worker threads), PPO updates, metrics (CSV), a report with plots, atomic
+ * checkpoints, Ctrl-C (the signal) saving one, and resuming.
+ */
+export async function train(o: TrainOptions): Promise<TrainResult> {
+  const { config: cfg, outDir } = o;
+  const log = o.log ?? (() => {});
+  const task = getTask(o.taskName);
+  const setup = setupTask(task, cfg.task);
+  const spec = setup.spec;
+  const N = cfg.run.numEnvs;
+  const T = cfg.ppo.rolloutSteps;
+  mkdirSync(outDir, { recursive: true });
+  const configJson = JSON.parse(canonicalJson(cfg)) as Record<string, unknown>;
+  const configHash = sha256Hex(canonicalJson(cfg));
+  writeFileSync(join(outDir, "config.json"), JSON.stringify(cfg, null, 2) + "\n");
+
+  const arena = createArena();
+  const model = new ActorCritic(arena, spec, cfg.policy, cfg.run.seed);
+  const stepper = new PolicyStepper(model, N);
+  const storage = new RolloutStorage({ T, N, obs: spec.numObs, priv: spec.numPrivileged, act: spec.numActions, state: model.stateSize, chunkLength: cfg.ppo.chunkLength });
+  const ppo = new Ppo(model, cfg.ppo, storage);
+  const rng = Rng.derive(cfg.run.seed, 0x7a1);
+  let update = 0, steps = 0, priorWall = 0, totalEpisodes = 0;
+  if (o.resume) {
+    model.setState(o.resume.model, "checkpoint.model");
+    ppo.adam.setState(o.resume.optimizer, "checkpoint.optimizer");
+    rng.setState(o.resume.rng);
+    ({ update, steps, wallSeconds: priorWall, episodes: totalEpisodes } = o.resume.progress);
+    log(`resuming at update ${update}, ${steps} steps`);
+  }
+
+  // A resumed run starts fresh episodes from a stream of its own, so it never replays the first run's.
+  const envSeed = cfg.run.seed * 1000003 + update;
+  const env: VecEnv =
+    cfg.run.workers > 0
+      ? await WorkerVecEnv.create({ task: o.taskName, config: cfg.task, seed: envSeed, numEnvs: N, workers: cfg.run.workers })
+      : await LocalVecEnv.create({ task: o.taskName, config: cfg.task, seed: envSeed, numEnvs: N });
+
+  const metricsFile = join(outDir, "metrics.csv");
+  const privNames = spec.privilegedNames;
+  if (!o.resume || !existsSync(metricsFile)) {
+    const osiCols = model.osi ? privNames.map((n) => `osiErr:${n}`) : [];
+    appendFileSync(metricsFile, ["update", "steps", "wallSeconds", "stepsPerSecond", "meanReturn", "successRate", "episodeLength", "episodes", "policyLoss", "valueLoss", "osiLoss", "entropy", "approxKl", "clipFraction", "gradNorm", "learningRate", "actionStd", ...osiCols].join(",") + "\n");
+  }
+  const history: MetricsRow[] = [];
+  const window: EpisodeResult[] = [];
+  const progress = o.progress ? new Progress({ total: cfg.run.totalSteps, label: `train ${o.taskName}`, stream: o.progress.stream, interactive: o.progress.interactive, unit: "steps" }) : undefined;
+
+  const actions = new Float32Array(N * spec.numActions);
+  const logp = new Float32Array(N);
+  const values = new Float32Array(N);
+  const rewards = new Float32Array(N);
+  const dones = new Uint8Array(N);
+  const finalValues = new Float32Array(N);
+  let episodeStart = new Uint8Array(N).fill(1);
+  let { obs, privileged: priv } = await env.reset();
+  const t0 = performance.now();
+  let interrupted = false;
+  let secondsToTarget = -1;
+  let lastCheckpoint = "";
+  const wall = () => priorWall + (performance.now() - t0) / 1000;
+
+  const saveCheckpoint = (): string => {
+    for (const p of model.params()) {
+      for (const x of p.value) if (!Number.isFinite(x)) throw new NonFiniteError(`parameter ${p.name} is not finite; refusing to write a checkpoint`);
+    }
+    const recent = summarize(window);
+    const ck: Checkpoint = {
+      schema: 1,
+      kind: "s2r-checkpoint",
+      task: o.taskName,
+      config: configJson,
+      configHash,
+      envSpec: spec,
+      privileged: setup.randomizer.privilegedRanges(),
+      model: model.getState(),
+      optimizer: ppo.adam.getState(),
+      rng: rng.getState(),
+      progress: { update, steps, wallSeconds: wall(), episodes: totalEpisodes, successRate: recent.successRate, meanReturn: recent.meanReturn },
+      savedAt: new Date().toISOString(),
+    };
+    lastCheckpoint = writeCheckpoint(outDir, ck);
+    writeTrainingReport(join(outDir, "report.html"), o.taskName, history, privNames, model.osi !== undefined);
+    return lastCheckpoint;
+  };
+
+  try {
+    while (steps < cfg.run.totalSteps) {
+      storage.clear();
+      for (let t = 0; t < T; t++) {
+        if (o.signal?.aborted) {
+          interrupted = true;
+          break;
+        }
+        if (storage.atChunkStart) storage.saveChunkState(stepper.packStates());
+        const mean = stepper.act(obs, episodeStart);
+        model.head.sample(mean, N, rng, actions);
+        model.head.logProb(mean, actions, N, logp);
+        stepper.values(priv, values);
+        storage.add(obs, priv, episodeStart, actions, logp, values);
+        const b = await env.step(actions);
+        rewards.set(b.reward);
+        let anyTruncated = false;
+        for (let i = 0; i < N; i++) {
+          dones[i] = b.terminated[i]! | b.truncated[i]!;
+          if (b.truncated[i]) anyTruncated = true;
+        }
+        if (anyTruncated) {
+          // Time-outs are not failures: bootstrap from the value of the observation the episode was cut at.
+          stepper.valuesOf(b.finalObs, b.finalPrivileged, finalValues);
+          for (let i = 0; i < N; i++) if (b.truncated[i]) rewards[i]! += cfg.ppo.gamma * finalValues[i]!;
+        }
+        storage.complete(rewards, dones);
+        for (const e of b.episodes) {
+          window.push(e);
+          if (window.length > cfg.run.statsWindow) window.shift();
+        }
+        totalEpisodes += b.episodes.length;
+        episodeStart = dones.slice();
+        obs = b.obs;
+        priv = b.privileged;
+      }
+      if (interrupted) break;
+      // Values of the observations the next rollout starts from (the critic is feed-forward: no state to disturb).
+      const lastValues = new Float32Array(N);
+      stepper.valuesOf(obs, priv, lastValues);
+      const stats = ppo.update(lastValues, rng);
+      model.obsNorm.update(storage.obs, T * N);
+      update++;
+      steps += T * N;
+      const recent = summarize(window);
+      const row: MetricsRow = { update, steps, wallSeconds: wall(), stepsPerSecond: steps / Math.max(1e-9, wall()), meanReturn: recent.meanReturn, successRate: recent.successRate, episodeLength: recent.meanLength, episodes: totalEpisodes, stats };
+      history.push(row);
+      appendFileSync(metricsFile, csvRow(row, model.osi !== undefined) + "\n");
+      progress?.update(steps, {
+        return: recent.meanReturn.toFixed(1),
+        success: `${(recent.successRate * 100).toFixed(0)}%`,
+        ...(model.osi ? { osiErr: mean(stats.osiAbsError).toFixed(3) } : {}),
+      });
+      if (secondsToTarget < 0 && window.length >= Math.min(cfg.run.statsWindow, N) && recent.successRate >= cfg.run.stopAtSuccess) {
+        secondsToTarget = wall();
+        log(`success rate ${(recent.successRate * 100).toFixed(1)}% reached the target after ${secondsToTarget.toFixed(0)} s`);
+        break;
+      }
+      if (update % cfg.run.checkpointEvery === 0) saveCheckpoint();
+    }
+    saveCheckpoint();
+  } finally {
+    progress?.done();
+    await env.close();
+    arena.dispose();
+  }
+  const recent = summarize(window);
+  return { updates: update, steps, wallSeconds: wall(), successRate: recent.successRate, meanReturn: recent.meanReturn, interrupted, checkpoint: lastCheckpoint, secondsToTarget };
+}
+
+function summarize(window: EpisodeResult[]): { successRate: number; meanReturn: number; meanLength: number } {
+  if (window.length === 0) return { successRate: 0, meanReturn: 0, meanLength: 0 };
+  let s = 0, r = 0, l = 0;
+  for (const e of window) {
+    s += e.success ? 1 : 0;
+    r += e.return;
+    l += e.length;
+  }
+  return { successRate: s / window.length, meanReturn: r / window.length, meanLength: l / window.length };
+}
+
+function mean(a: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i]!;
+  return a.length ? s / a.length : 0;
+}
+
+function csvRow(r: MetricsRow, osi: boolean): string {
+  const s = r.stats;
+  const cells = [r.update, r.steps, r.wallSeconds.toFixed(2), r.stepsPerSecond.toFixed(0), r.meanReturn, r.successRate, r.episodeLength, r.episodes, s.policyLoss, s.valueLoss, s.osiLoss, s.entropy, s.approxKl, s.clipFraction, s.gradNorm, s.learningRate, s.actionStd, ...(osi ? Array.from(s.osiAbsError) : [])];
+  return cells.map((c) => (typeof c === "number" ? (Number.isInteger(c) ? String(c) : c.toPrecision(6)) : c)).join(",");
+}
+
+function writeTrainingReport(file: string, taskName: string, h: MetricsRow[], privNames: readonly string[], osi: boolean): void {
+  const x = h.map((r) => r.steps);
+  const series = (name: string, y: number[]) => ({ name, x, y });
+  const plots = [
+    linePlot({ title: "Episode return (recent window)", xLabel: "environment steps", yLabel: "return", series: [series("mean return", h.map((r) => r.meanReturn))] }),
+    linePlot({ title: "Success rate (recent window)", xLabel: "environment steps", yLabel: "fraction", series: [series("success", h.map((r) => r.successRate))], yRange: [0, 1] }),
+    linePlot({ title: "Losses", xLabel: "environment steps", yLabel: "loss", series: [series("value", h.map((r) => r.stats.valueLoss)), series("policy", h.map((r) => r.stats.policyLoss)), ...(osi ? [series("OSI", h.map((r) => r.stats.osiLoss))] : [])] }),
+    linePlot({ title: "Exploration and step size", xLabel: "environment steps", yLabel: "value", series: [series("action std", h.map((r) => r.stats.actionStd)), series("learning rate x 100", h.map((r) => r.stats.learningRate * 100))] }),
+  ];
+  if (osi) {
+    plots.push(
+      linePlot({
+        title: "OSI error per parameter (mean |estimate - truth|, normalized units: 1 = half the randomization range)",
+        xLabel: "environment steps",
+        yLabel: "error",
+        series: privNames.map((n, k) => series(n, h.map((r) => r.stats.osiAbsError[k]!))),
+      }),
+    );
+  }
+  const last = h[h.length - 1];
+  writeHtmlReport(file, {
+    title: `s2r train ${taskName}`,
+    sections: [
+      {
+        heading: "Summary",
+        text: last
+          ? `${last.update} updates, ${last.steps} steps in ${last.wallSeconds.toFixed(0)} s (${last.stepsPerSecond.toFixed(0)} steps/s). Recent success rate ${(last.successRate * 100).toFixed(1)} %, mean return ${last.meanReturn.toFixed(2)}.`
+          : "No update completed yet.",
+      },
+      { heading: "Training curves", plots },
+    ],
+  });
+}
