@@ -122,7 +122,7 @@ export class Rng {
 
   /** Serializable state, for checkpoints. */
   getState(): number[] {
-    return [this.s0, this.s1, this.s2, this.s3, this.spareNormal];
+    return [this.s0 >>> 0, this.s1 >>> 0, this.s2 >>> 0, this.s3 >>> 0, this.spareNormal];
   }
 
   setState(state: readonly number[]): void {

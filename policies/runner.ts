@@ -48,6 +48,13 @@ export function resolveTrainConfig(taskName: string, partial: unknown, source?: 
     ppo: wrap(ppoConfigSchema, p.ppo, "ppo"),
     run: wrap(runConfigSchema, p.run, "run"),
   };
+  // Load the robot and bind the randomization to its parameter table now, so an unknown target fails here, by name.
+  try {
+    setupTask(task, cfg.task);
+  } catch (e) {
+    if (e instanceof ConfigError) throw new ConfigError(`task.${e.path}`, e.problem, source);
+    throw e;
+  }
   if (cfg.ppo.rolloutSteps % cfg.ppo.chunkLength !== 0) throw new ConfigError("ppo.chunkLength", `must divide ppo.rolloutSteps (${cfg.ppo.rolloutSteps}), got ${cfg.ppo.chunkLength}`, source);
   const chunks = cfg.run.numEnvs * (cfg.ppo.rolloutSteps / cfg.ppo.chunkLength);
   if (chunks % cfg.ppo.minibatches !== 0) throw new ConfigError("ppo.minibatches", `must divide the ${chunks} chunks per rollout (run.numEnvs x rolloutSteps / chunkLength)`, source);

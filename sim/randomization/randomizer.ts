@@ -127,6 +127,9 @@ function draw(e: RandomizationEntry, rng: Rng): number {
     case "loguniform":
       u = Math.exp(rng.uniform(Math.log(e.low!), Math.log(e.high!)));
       break;
+    case "extremes":
+      u = rng.next() < 0.5 ? e.low! : e.high!;
+      break;
     case "normal":
       u = (e.mean ?? (e.mode === "scale" ? 1 : 0)) + e.std! * rng.normal();
       break;
@@ -139,6 +142,7 @@ function draw(e: RandomizationEntry, rng: Rng): number {
 function normalization(e: RandomizationEntry): { center: number; half: number } {
   switch (e.distribution) {
     case "uniform":
+    case "extremes":
       return { center: (e.low! + e.high!) / 2, half: (e.high! - e.low!) / 2 };
     case "loguniform":
       return { center: (Math.log(e.low!) + Math.log(e.high!)) / 2, half: (Math.log(e.high!) - Math.log(e.low!)) / 2 };

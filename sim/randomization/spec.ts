@@ -9,12 +9,15 @@ import { arrayOf, ConfigError, num, obj, oneOf, optional, str, type Infer } from
  *   { "target": "actuators.arm.latency", "distribution": "uniform", "mode": "absolute", "low": 0, "high": 0.01 }
  *   { "target": "joints.arm_joint.disturbance", "distribution": "normal", "mode": "absolute", "mean": 0, "std": 0.002, "when": "step" }
  *
+ * "extremes" draws `low` or `high` with equal probability (held-out tests at
+ * the edges of, or beyond, the training ranges).
+ *
  * Targets are checked against the robot's table when a task loads: an unknown
  * target is an error, never a silent no-op.
  */
 export const randomizationEntrySchema = obj({
   target: str(undefined),
-  distribution: oneOf(["uniform", "normal", "loguniform"] as const, "uniform"),
+  distribution: oneOf(["uniform", "normal", "loguniform", "extremes"] as const, "uniform"),
   mode: oneOf(["scale", "absolute"] as const, "scale"),
   low: optional(num(undefined)),
   high: optional(num(undefined)),
@@ -31,7 +34,7 @@ export const randomizationSpecSchema = arrayOf(randomizationEntrySchema, []);
 
 /** Distribution checks the field schema cannot express. */
 export function validateEntry(e: RandomizationEntry, path: string): void {
-  if (e.distribution === "uniform" || e.distribution === "loguniform") {
+  if (e.distribution === "uniform" || e.distribution === "loguniform" || e.distribution === "extremes") {
     if (e.low === undefined) throw new ConfigError(`${path}.low`, `required for a ${e.distribution} distribution`);
     if (e.high === undefined) throw new ConfigError(`${path}.high`, `required for a ${e.distribution} distribution`);
     if (e.high < e.low) throw new ConfigError(`${path}.high`, `must be >= low (${e.low}), got ${e.high}`);

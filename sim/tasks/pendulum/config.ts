@@ -12,6 +12,7 @@ const pendulumSchema = obj({
   robot: robotConfigSchema,
   controlDt: num(undefined, { min: 1 / 1000, max: 0.1 }),
   physicsDt: num(undefined, { min: 1e-5, exclusiveMin: true }),
+  physicsSubstep: num(undefined, { min: 1e-6, exclusiveMin: true }),
   episodeSeconds: num(undefined, { min: 0, exclusiveMin: true }),
   observation: observationConfigSchema,
   randomization: randomizationSpecSchema,
@@ -20,6 +21,9 @@ const pendulumSchema = obj({
     angle: num(1, { min: 0 }),
     velocity: num(0.05, { min: 0 }),
     effort: num(0.01, { min: 0 }),
+    /** Bonus exp(-(angle from upright / uprightWidth)^2): a sharp pull to the exact top, where quadratic costs are flat. */
+    upright: num(1, { min: 0 }),
+    uprightWidth: num(0.15, { min: 0, exclusiveMin: true }),
   }),
   success: obj({
     uprightTolerance: num(0.2, { min: 0, exclusiveMin: true }),
@@ -36,13 +40,14 @@ export const PENDULUM_DEFAULTS = {
   robot: {
     name: "pendulum",
     urdf: "sim/robots/pendulum/pendulum.urdf",
-    // 0.06 N m exceeds the 0.049 N m gravity torque at horizontal: a direct lift is possible, which keeps
+    // 0.1 N m is twice the 0.049 N m gravity torque at horizontal: a direct lift is possible, which keeps
     // this task quick to learn. Set it below 0.049 to require pumping.
-    actuators: [{ name: "motor", joint: "pendulum_joint", kind: "torque", commandScale: 0.06, effortLimit: 0.06, latency: 0 }],
+    actuators: [{ name: "motor", joint: "pendulum_joint", kind: "torque", commandScale: 0.1, effortLimit: 0.1, latency: 0 }],
     sensors: [{ name: "pendulum", joint: "pendulum_joint", countsPerRev: 4096, offset: 0, noise: 0 }],
   },
   controlDt: 0.02,
   physicsDt: 0.002,
+  physicsSubstep: 0.0001,
   episodeSeconds: 4,
   observation: {
     terms: [

@@ -35,7 +35,8 @@ class PendulumLogic implements TaskLogic {
     const e = uprightError(q);
     const w = this.c.reward;
     const cost = w.angle * e * e + w.velocity * qd * qd + w.effort * s.action[0]! * s.action[0]!;
-    return { reward: -cost * this.c.controlDt * 10, terminated: false };
+    const bonus = w.upright * Math.exp(-((e / w.uprightWidth) ** 2));
+    return { reward: (bonus - cost) * this.c.controlDt * 10, terminated: false };
   }
 
   success(): boolean {
