@@ -17,6 +17,7 @@ export const COMMANDS: CommandEntry[] = [
   { name: "sim params", summary: "List every parameter a task can randomize, with nominal values and ranges", load: async () => (await import("./sim-params.js")).command },
   { name: "train", summary: "Train a policy in randomized simulation (recurrent PPO, online system identification)", load: async () => (await import("./train.js")).command },
   { name: "eval", summary: "Evaluate a run or an exported policy in simulation (nominal, randomized or held-out dynamics)", load: async () => (await import("./eval.js")).command },
+  { name: "export", summary: "Export a trained policy to ONNX with its manifest (policy.json)", load: async () => (await import("./export.js")).command },
   { name: "bench", summary: "Run benchmarks and print their figures as JSON (sim, ...; all)", load: async () => (await import("./bench.js")).command },
   { name: "log summary", summary: "Summarize a session log (.mcap): kind, metadata, duration, message rates, events, loop timing, truncation", load: async () => (await import("./log-summary.js")).command },
   { name: "dxl scan", summary: "Ping every ID on a Dynamixel bus and list the devices that answer", load: async () => (await import("./dxl-scan.js")).command },
