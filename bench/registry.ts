@@ -31,4 +31,24 @@ export const BENCHES: BenchEntry[] = [
     summary: "Rapier steps/s: single vs batched worlds, fidelity vs fast settings",
     run: async (o) => (await import("./physics-probe.js")).benchPhysics(o),
   },
+  {
+    name: "bus",
+    summary: "Dynamixel Sync Read (2 IDs x 8 B) + Sync Write round trip against s2r emulate over a pty: p50/p99 us, with the pty+socat echo baseline",
+    run: async (o) => (await import("./bus.js")).benchBus(o),
+  },
+  {
+    name: "loop",
+    summary: "Control loop at 200 Hz for 60 s (quick 5 s) with an ONNX policy against s2r emulate over a pty: tick jitter p50/p99 us, deadline misses",
+    run: async (o) => (await import("./loop.js")).benchLoop(o),
+  },
+  {
+    name: "train",
+    summary: "Seconds for the default Furuta config to reach >= 90 % success on 200 randomized episodes (2 cores)",
+    run: async (o) => (await import("./train.js")).benchTrain(o),
+  },
+  {
+    name: "nn",
+    summary: "Matrix kernel GFLOP/s (WebAssembly SIMD vs TypeScript fallback, same run) and GRU policy forward+backward time",
+    run: async (o) => (await import("./nn.js")).benchNn(o),
+  },
 ];

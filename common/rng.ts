@@ -102,7 +102,8 @@ export class Rng {
       this.spareNormal = NaN;
       return s;
     }
-    let u = 0;
+    // Start from a draw (not the integer 0) so V8 keeps u a double and the call allocates nothing.
+    let u = this.next();
     while (u === 0) u = this.next();
     const v = this.next();
     const r = Math.sqrt(-2 * Math.log(u));

@@ -70,6 +70,11 @@ export interface TrainOptions {
   /** Progress bar output (stderr in the CLI). */
   progress?: { stream: { write(t: string): unknown; columns?: number }; interactive: boolean };
   log?: (line: string) => void;
+  /**
+   * Called after every update with the run directory's latest figures; may save a
+   * checkpoint and evaluate. Resolving true stops training (e.g. a target reached).
+   */
+  onUpdate?: (u: { update: number; steps: number; wallSeconds: number; successRate: number; meanReturn: number; episodes: number; saveCheckpoint: () => string }) => boolean | Promise<boolean>;
 }
 
 export interface TrainResult {
@@ -243,6 +248,10 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
         break;
       }
       if (update % cfg.run.checkpointEvery === 0) saveCheckpoint();
+      if (o.onUpdate && (await o.onUpdate({ update, steps, wallSeconds: wall(), successRate: recent.successRate, meanReturn: recent.meanReturn, episodes: totalEpisodes, saveCheckpoint }))) {
+        if (secondsToTarget < 0) secondsToTarget = wall();
+        break;
+      }
     }
     saveCheckpoint();
   } finally {
