@@ -11,8 +11,10 @@ import type { ObsElement } from "../observation.js";
  *  1. The action (one float per actuator, nominally in [-1, 1]) is clipped to
  *     [-1, 1] and scaled to a command (volts, rad or N m), which takes effect
  *     after the actuator's latency.
- *  2. Physics advances one control period in fixed substeps; actuator efforts
- *     are re-evaluated every substep.
+ *  2. Physics advances one control period in fixed physics steps (each of
+ *     several Rapier solver substeps); actuator efforts are re-evaluated every
+ *     physics step, as the time-weighted mean over the step of the commands
+ *     in effect during it (see RobotPlant).
  *  3. Sensors are read, the observation is built (observation.ts), and the
  *     task gives the reward and whether the episode ended:
  *     `terminated` (the task ended it, e.g. a hard-stop strike: do not

@@ -8,7 +8,7 @@ import { ObservationBuilder } from "../observation.js";
 import { Randomizer } from "../randomization/randomizer.js";
 import { loadUrdf } from "../urdf/parse.js";
 import type { RobotModel } from "../urdf/model.js";
-import { RobotPlant } from "../plant.js";
+import { PlantDivergedError, RobotPlant } from "../plant.js";
 import { validateRobotConfig } from "../robot-config.js";
 import type { TaskConfigBase, TaskDefinition, TaskLogic } from "../tasks/task.js";
 import { EnvError, type EnvSpec, type EpisodeResult } from "./contract.js";
@@ -56,6 +56,9 @@ export function setupTask<C extends TaskConfigBase>(task: TaskDefinition<C>, con
   if (substeps < 1 || Math.abs(substeps * config.physicsDt - config.controlDt) > 1e-9) {
     throw new Error(`task ${task.name}: physicsDt ${config.physicsDt} must divide controlDt ${config.controlDt}`);
   }
+  if (!(config.physicsSubstep <= config.physicsDt)) {
+    throw new Error(`task ${task.name}: physicsSubstep ${config.physicsSubstep} must not exceed physicsDt ${config.physicsDt}`);
+  }
   const jointNames = new Set(model.joints.map((j) => j.name));
   config.robot.actuators.forEach((a, i) => {
     if (!jointNames.has(a.joint)) throw new Error(`task ${task.name}: robot.actuators[${i}].joint: no joint ${JSON.stringify(a.joint)} in ${config.robot.urdf}`);
@@ -93,10 +96,15 @@ export function setupTask<C extends TaskConfigBase>(task: TaskDefinition<C>, con
  * latency) plus encoders, the observation builder and the task's logic. Its
  * parameters are redrawn each episode; its random numbers come from streams
  * derived from (seed, envIndex) only.
+ *
+ * A control step is three phases so that a vector env can step many envs'
+ * plants together in one physics world (PlantGroup): `applyAction` (commands),
+ * the plant's physics, then `finishStep` (sensors, reward, observation).
+ * `step` runs all three for an env with a plant of its own.
  */
 export class SimEnv<C extends TaskConfigBase = TaskConfigBase> {
   readonly spec: EnvSpec;
-  private readonly substeps: number;
+  private readonly physicsSteps: number;
   private readonly logic: TaskLogic;
   private readonly obsBuilder: ObservationBuilder;
   private readonly paramRng: Rng;
@@ -113,6 +121,7 @@ export class SimEnv<C extends TaskConfigBase = TaskConfigBase> {
   private readonly command: Float32Array;
   /** Per sensor: DOF index and parameter offset. */
   private readonly sens: { dof: number; paramOffset: number }[];
+  private readonly outcome = { reward: 0, terminated: false, truncated: false };
   private stepCount = 0;
   private episodeIndex = -1;
   private episodeReturn = 0;
@@ -124,10 +133,12 @@ export class SimEnv<C extends TaskConfigBase = TaskConfigBase> {
     readonly envIndex: number,
     seed: number,
     private readonly params: ParamSource,
+    /** Whether this env created its plant (and so frees it); group members are freed with their group. */
+    private readonly ownsPlant: boolean,
   ) {
     const { config, table, spec } = setup;
     this.spec = spec;
-    this.substeps = Math.round(config.controlDt / config.physicsDt);
+    this.physicsSteps = Math.round(config.controlDt / config.physicsDt);
     this.logic = setup.task.createLogic(config, setup.model, plant.dofNames);
     this.obsBuilder = new ObservationBuilder(config.observation, spec.jointOrder, config.robot.actuators.map((a) => a.name), config.controlDt);
     this.paramRng = Rng.derive(seed, envIndex, 1);
@@ -146,9 +157,24 @@ export class SimEnv<C extends TaskConfigBase = TaskConfigBase> {
     if (missing) throw new Error(`sensor ${missing.name}: joint ${missing.joint} is not a movable joint of ${config.robot.urdf}`);
   }
 
+  /** An env with a plant of its own, simulated with the task's physics settings. */
   static async create<C extends TaskConfigBase>(setup: TaskSetup<C>, envIndex: number, seed: number, params: ParamSource = { kind: "task" }): Promise<SimEnv<C>> {
-    const plant = await RobotPlant.create(setup.model, setup.table, setup.config.robot, setup.config.physicsDt);
-    return new SimEnv(setup, plant, envIndex, seed, params);
+    const { config } = setup;
+    const plant = await RobotPlant.create(setup.model, setup.table, config.robot, config.physicsDt, config.physicsSubstep);
+    try {
+      return new SimEnv(setup, plant, envIndex, seed, params, true);
+    } catch (e) {
+      plant.dispose();
+      throw e;
+    }
+  }
+
+  /** An env on a plant of a PlantGroup (built with the task's physics settings); the group advances and frees it. */
+  static onPlant<C extends TaskConfigBase>(setup: TaskSetup<C>, plant: RobotPlant, envIndex: number, seed: number, params: ParamSource = { kind: "task" }): SimEnv<C> {
+    const { physicsDt, physicsSubstep } = setup.config;
+    if (plant.physicsDt !== physicsDt || plant.physicsSubstep !== physicsSubstep)
+      throw new Error(`env ${envIndex}: its plant steps ${plant.physicsDt} s in ${plant.physicsSubstep} s substeps, the task ${physicsDt} s in ${physicsSubstep} s`);
+    return new SimEnv(setup, plant, envIndex, seed, params, false);
   }
 
   get episode(): number {
@@ -180,15 +206,41 @@ export class SimEnv<C extends TaskConfigBase = TaskConfigBase> {
   }
 
   /**
-   * Advances one control period. Writes the next observation (of the same
-   * episode: the caller resets on done) and returns reward and flags.
+   * Advances one control period of an env that owns its plant. Writes the
+   * next observation (of the same episode: the caller resets on done) and
+   * returns reward and flags (the object is reused by the next step).
    */
   step(action: Float32Array, actionOffset: number, obs: Float32Array, obsOffset: number): { reward: number; terminated: boolean; truncated: boolean } {
+    this.applyAction(action, actionOffset);
+    try {
+      this.plant.advance(this.physicsSteps);
+    } catch (e) {
+      if (e instanceof PlantDivergedError) throw this.divergence(e.message);
+      throw e;
+    }
+    return this.finishStep(obs, obsOffset);
+  }
+
+  /** Physics steps per control step. */
+  get physicsStepsPerControl(): number {
+    return this.physicsSteps;
+  }
+
+  /** Throws an EnvError naming the element when an action is not finite. */
+  checkAction(action: Float32Array, actionOffset: number): void {
     const nA = this.spec.numActions;
     for (let k = 0; k < nA; k++) {
       const a = action[actionOffset + k]!;
       if (!Number.isFinite(a)) throw new EnvError(this.envIndex, `action[${k}] (${this.spec.actionLayout[k]!.name}) is ${a}`);
-      const c = clamp(a, -1, 1);
+    }
+  }
+
+  /** Phase 1 of a control step: clips and scales the action, issues the commands, redraws per-step parameters. */
+  applyAction(action: Float32Array, actionOffset: number): void {
+    this.checkAction(action, actionOffset);
+    const nA = this.spec.numActions;
+    for (let k = 0; k < nA; k++) {
+      const c = clamp(action[actionOffset + k]!, -1, 1);
       this.action[k] = c;
       this.command[k] = c * this.spec.actionLayout[k]!.scale;
       const mag = Math.abs(this.command[k]!);
@@ -200,17 +252,32 @@ export class SimEnv<C extends TaskConfigBase = TaskConfigBase> {
       this.plant.setRuntimeParams(this.stepValues);
     }
     this.plant.command(this.command);
-    this.plant.advance(this.substeps);
+  }
+
+  /**
+   * Phase 3, after the plant has advanced one control period: checks the
+   * state, asks the task for reward and termination, writes the observation.
+   * The returned object is reused by the next step.
+   */
+  finishStep(obs: Float32Array, obsOffset: number): { reward: number; terminated: boolean; truncated: boolean } {
     this.stepCount++;
     const bad = this.plant.firstNonFinite();
     if (bad >= 0) {
-      throw new EnvError(this.envIndex, `simulation diverged: joint ${this.plant.dofNames[bad]} q=${this.plant.q[bad]} qd=${this.plant.qd[bad]} at t=${this.plant.time.toFixed(3)} s (episode ${this.episodeIndex})`);
+      throw this.divergence(`simulation diverged: joint ${this.plant.dofNames[bad]} q=${this.plant.q[bad]} qd=${this.plant.qd[bad]} at t=${this.plant.time.toFixed(3)} s`);
     }
     const r = this.logic.step({ q: this.plant.q, qd: this.plant.qd, command: this.command, action: this.action, time: this.stepCount * this.setup.config.controlDt });
     this.episodeReturn += r.reward;
     this.observe(obs, obsOffset);
-    const truncated = !r.terminated && this.stepCount >= this.spec.maxEpisodeSteps;
-    return { reward: r.reward, terminated: r.terminated, truncated };
+    const out = this.outcome;
+    out.reward = r.reward;
+    out.terminated = r.terminated;
+    out.truncated = !r.terminated && this.stepCount >= this.spec.maxEpisodeSteps;
+    return out;
+  }
+
+  /** The error for a diverged simulation, naming this env and its episode. */
+  divergence(message: string): EnvError {
+    return new EnvError(this.envIndex, `${message} (episode ${this.episodeIndex})`);
   }
 
   /** The finished (or running) episode's result. */
@@ -227,7 +294,7 @@ export class SimEnv<C extends TaskConfigBase = TaskConfigBase> {
   }
 
   dispose(): void {
-    this.plant.dispose();
+    if (this.ownsPlant) this.plant.dispose();
   }
 
   private drawParams(): void {

@@ -1,6 +1,6 @@
 import { Worker } from "node:worker_threads";
 import type { EnvSpec, EpisodeResult, StepBatch, VecEnv } from "./contract.js";
-import type { VecEnvOptions } from "./local-vec-env.js";
+import { blockRanges, blockSizeOf, type VecEnvOptions } from "./local-vec-env.js";
 
 interface Slice {
   worker: Worker;
@@ -13,7 +13,11 @@ interface Slice {
 /**
  * N environments split into contiguous slices over worker threads, one Rapier
  * instance each. Env i gets the same random streams (derived from the seed
- * and i) whatever the number of workers, so results do not depend on it.
+ * and i) whatever the number of workers, and each worker gets whole blocks of
+ * envs (the physics worlds, fixed by global env index: see VecEnvOptions), so
+ * every world steps the same robots through the same history: results do not
+ * depend on the number of workers, bit for bit. There are at most as many
+ * workers as blocks (e.g. 16 envs in blocks of 16 use one worker).
  */
 export class WorkerVecEnv implements VecEnv {
   readonly numEnvs: number;
@@ -27,12 +31,18 @@ export class WorkerVecEnv implements VecEnv {
   }
 
   static async create(options: VecEnvOptions & { workers: number }): Promise<WorkerVecEnv> {
-    const w = Math.max(1, Math.min(options.workers, options.numEnvs));
+    const blockSize = blockSizeOf(options);
+    if (!(Number.isInteger(options.numEnvs) && options.numEnvs >= 1)) throw new RangeError(`vector env: numEnvs must be an integer >= 1, got ${options.numEnvs}`);
+    const blocks = blockRanges(options.firstEnv ?? 0, options.numEnvs, blockSize);
+    const w = Math.max(1, Math.min(options.workers, blocks.length));
     const slices: Slice[] = [];
-    const base = Math.floor(options.numEnvs / w);
-    let first = options.firstEnv ?? 0;
+    const base = Math.floor(blocks.length / w);
+    let nextBlock = 0;
     for (let i = 0; i < w; i++) {
-      const count = base + (i < options.numEnvs % w ? 1 : 0);
+      const nBlocks = base + (i < blocks.length % w ? 1 : 0);
+      const first = blocks[nextBlock]![0];
+      const count = blocks[nextBlock + nBlocks - 1]![1] - first;
+      nextBlock += nBlocks;
       const worker = new Worker(new URL("./vec-env-worker.js", import.meta.url));
       const slice: Slice = { worker, first, count };
       worker.on("message", (m: any) => {
@@ -56,7 +66,6 @@ export class WorkerVecEnv implements VecEnv {
         else slice.dead ??= new Error("worker exited");
       });
       slices.push(slice);
-      first += count;
     }
     const env = new WorkerVecEnv(undefined as unknown as EnvSpec, slices);
     try {

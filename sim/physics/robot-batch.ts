@@ -21,7 +21,12 @@
  * - effort: the held generalized force from setJointTorques, plus viscous
  *   damping -D qd (D from the model's <dynamics>), applied as equal and
  *   opposite torques (revolute) or forces at the joint (prismatic) on child and
- *   parent, re-computed at the start of every step from the current state.
+ *   parent, re-computed at the start of every step. Efforts are held over the
+ *   step, so a velocity-dependent one is evaluated at the step's mid-point
+ *   velocity, predicted from the last two steps (qd + (qd - qd_prev) / 2; qd
+ *   after a reset): the impulse is then second-order accurate, where the
+ *   step-start velocity gave errors of 0.6 of the fidelity tolerance at dt =
+ *   5 ms (midStepVelocities() gives the same prediction to actuator models).
  * - Coulomb friction (model's <dynamics friction>): a Rapier joint motor driving
  *   the joint velocity to 0 with its force capped at the friction value. The
  *   solver treats it as a velocity constraint, so it holds a joint still under a
@@ -36,17 +41,26 @@
  * joint's tangent space every substep. That is first-order: a link whose centre
  * of mass circles a joint loses energy at a rate proportional to the substep h
  * (≈ h ω³/2 of angular speed per second at speed ω), i.e. it acts like extra
- * speed-dependent damping. The substep, not dt, therefore sets fidelity:
- * DEFAULT_SUBSTEP = 0.1 ms keeps the Furuta within the fidelity tolerances and
- * a link spinning at 25 rad/s within 3 % per second, at about 1 µs of Rapier
- * time per robot per substep. Two cheaper remedies were tried and rejected:
- * more PGS sweeps change nothing (the constraint solve is already accurate),
- * and re-projecting bodies onto (q, qd) after each step drops the Coriolis
- * coupling the projection carries (errors of radians).
+ * speed-dependent damping. Rapier also evaluates each body's world-frame
+ * inertia (and the velocity change from the applied torques) once per step and
+ * holds it over the step's substeps, an error proportional to dt that gains
+ * energy when bodies rotate: on the undamped Furuta at dt = 5 ms, about +3 %/s
+ * on a large swing, and a net +7 %/s (after the substep loss) with the arm
+ * spinning at 8 rad/s. The two nearly
+ * cancel on a swinging pendulum at dt = 5 ms, h = 0.2 ms, the Furuta task's
+ * setting: errors 0.07 / 0.03 / 0.47 of the three fidelity tolerances and 0.84
+ * on the spinning-arm check (test/sim/fidelity.test.ts), at half the solver
+ * work of dt = 2 ms, h = 0.1 ms (0.03 / 0.02 / 0.20 and 0.32). Smaller steps
+ * at h = 0.2 ms lose the cancellation (dt = 2 ms: 2.0 on the third). Substeps
+ * are nearly all the cost, about 1 µs per robot each. Two cheaper remedies were
+ * tried and rejected: more PGS sweeps change nothing (the constraint solve is
+ * already accurate), and re-projecting bodies onto (q, qd) after each step
+ * drops the Coriolis coupling the projection carries (errors of radians).
  *
  * Reset: setState places every body by forward kinematics and sets consistent
  * velocities. Nothing else carries over between steps that could make a
- * trajectory depend on history: efforts are re-applied from scratch each step,
+ * trajectory depend on history: efforts are re-applied from scratch each step
+ * (the mid-step velocity prediction restarts at a reset),
  * and the reset->rollout determinism test checks that Rapier's internal solver
  * state (joint warm-start impulses) does not leak either. Snapshots are not
  * used (restoring one leaks WebAssembly memory).
@@ -85,7 +99,11 @@ export interface PhysicsOptions {
 
 export const DEFAULT_GRAVITY: Readonly<Vec3> = [0, 0, -9.81];
 
-/** 0.1 ms: the longest substep that keeps the Furuta within the fidelity tolerances (at dt = 2 ms). */
+/**
+ * 0.1 ms: keeps the Furuta within the fidelity tolerances at dt = 2 ms (the
+ * errors depend on dt too, see "Accuracy and cost" above; tasks choose their
+ * own setting in TaskConfigBase.physicsSubstep).
+ */
 export const DEFAULT_SUBSTEP = 1e-4;
 
 /**
@@ -111,11 +129,16 @@ interface Slot {
   fresh: boolean;
   q: Float64Array;
   qd: Float64Array;
+  /** qd at the start of the previous step, when there was one since the last reset (`history`). */
+  qdPrev: Float64Array;
+  history: boolean;
   tau: Float64Array;
   /** Body carries a user torque / force in Rapier (so it must be cleared when no longer wanted). */
   hadTorque: Uint8Array;
   hadForce: Uint8Array;
   torque: Float64Array;
+  /** This robot's gravity as a multiple of the world gravity (Rapier's per-body gravity scale). */
+  gravityScale: number;
 }
 
 /** Per-DOF joint frames of one robot (joint origins may be randomized per robot). */
@@ -241,8 +264,12 @@ export class RobotBatch {
     }
   }
 
-  /** All robots' states, row-major: q[i * dof + j]. */
-  getStates(q: Float64Array, qd: Float64Array): void {
+  /**
+   * All robots' states, row-major: q[i * dof + j]. With `qdMid`, also the
+   * velocities predicted for the middle of the coming step (see the header),
+   * at which velocity-dependent efforts for that step should be evaluated.
+   */
+  getStates(q: Float64Array, qd: Float64Array, qdMid?: Float64Array): void {
     const n = this.dof;
     for (let i = 0; i < this.slots.length; i++) {
       const s = this.slots[i]!;
@@ -251,7 +278,15 @@ export class RobotBatch {
         q[i * n + j] = s.q[j]!;
         qd[i * n + j] = s.qd[j]!;
       }
+      if (qdMid) for (let j = 0; j < n; j++) qdMid[i * n + j] = midVelocity(s, j);
     }
+  }
+
+  /** Robot `i`'s velocities predicted for the middle of the coming step (length dof). */
+  midStepVelocities(i: number, out: Float64Array): void {
+    const s = this.slot(i);
+    if (!s.fresh) this.refresh(s);
+    for (let j = 0; j < this.dof; j++) out[j] = midVelocity(s, j);
   }
 
   /**
@@ -297,6 +332,7 @@ export class RobotBatch {
       s.qd[j] = qd[j]!;
     }
     s.fresh = false;
+    s.history = false;
   }
 
   /** Sets all robots to the same state. */
@@ -330,6 +366,35 @@ export class RobotBatch {
     }
   }
 
+  /**
+   * Gravity acting on robot `i` (m/s²). A Rapier world has one gravity, so a
+   * robot's own gravity is the world gravity times a per-body scale
+   * (RigidBody gravity scale): `g` must point along the world gravity (a
+   * randomized magnitude, as the parameter table's "gravity" entry draws).
+   * Kept across rebuild(); setGravity() rescales every robot with the world.
+   */
+  setRobotGravity(i: number, g: ArrayLike<number>): void {
+    const s = this.slot(i);
+    const v = checkVec3(g, "robot gravity");
+    const G = this.gravity;
+    const GG = G[0] * G[0] + G[1] * G[1] + G[2] * G[2];
+    const scale = GG > 0 ? (v[0] * G[0] + v[1] * G[1] + v[2] * G[2]) / GG : 0;
+    const off = Math.hypot(v[0] - scale * G[0], v[1] - scale * G[1], v[2] - scale * G[2]);
+    if (off > 1e-9 * Math.max(1, Math.hypot(...v)))
+      throw new RangeError(
+        `RobotBatch.setRobotGravity: robot ${i}: gravity [${v.join(", ")}] is not along the world gravity [${G.join(", ")}]; a robot's gravity can only scale the world's`,
+      );
+    if (scale === s.gravityScale) return;
+    s.gravityScale = scale;
+    for (let b = 1; b < s.bodyHandles.length; b++) this.raw.rbSetGravityScale(s.bodyHandles[b]!, scale, false);
+  }
+
+  /** Gravity acting on robot `i` (the world gravity times its scale). */
+  robotGravity(i: number): Vec3 {
+    const k = this.slot(i).gravityScale;
+    return [this.gravity[0] * k, this.gravity[1] * k, this.gravity[2] * k];
+  }
+
   /** Advances every robot by dt. */
   step(): void {
     this.live();
@@ -360,6 +425,7 @@ export class RobotBatch {
     return lim ? { ...lim } : undefined;
   }
 
+  /** World gravity; each robot feels it times its own scale (setRobotGravity, default 1). */
   setGravity(g: Vec3): void {
     this.live();
     this.gravity = checkVec3(g, "gravity");
@@ -382,7 +448,7 @@ export class RobotBatch {
    */
   rebuild(i: number, model: RobotModel): void {
     const old = this.slot(i);
-    const slot = this.build(model, compileLayout(model));
+    const slot = this.build(model, compileLayout(model), old.gravityScale);
     slot.tau.set(old.tau);
     this.destroy(old);
     this.slots[i] = slot;
@@ -425,7 +491,7 @@ export class RobotBatch {
     if (a.length !== this.dof) throw new RangeError(`RobotBatch: ${what} has ${a.length} values, expected ${this.dof} (${this.dofNames.join(", ")})`);
   }
 
-  private build(model: RobotModel, layout: RobotLayout): Slot {
+  private build(model: RobotModel, layout: RobotLayout, gravityScale = 1): Slot {
     const R = this.R;
     const world = this.world!;
     const structure = structureOf(layout);
@@ -440,7 +506,8 @@ export class RobotBatch {
       const desc = (b.fixed ? R.RigidBodyDesc.fixed() : R.RigidBodyDesc.dynamic())
         .setTranslation(pose.pos[0], pose.pos[1], pose.pos[2])
         .setRotation({ x: pose.rot[0], y: pose.rot[1], z: pose.rot[2], w: pose.rot[3] })
-        .setCanSleep(false);
+        .setCanSleep(false)
+        .setGravityScale(gravityScale);
       if (!b.fixed) {
         const [fx, fy, fz, fw] = b.principalFrame;
         desc.setAdditionalMassProperties(
@@ -496,10 +563,13 @@ export class RobotBatch {
       fresh: false,
       q: new Float64Array(this.dof),
       qd: new Float64Array(this.dof),
+      qdPrev: new Float64Array(this.dof),
+      history: false,
       tau: new Float64Array(this.dof),
       hadTorque: new Uint8Array(nb),
       hadForce: new Uint8Array(nb),
       torque: new Float64Array(3 * nb),
+      gravityScale,
     };
     return slot;
   }
@@ -606,7 +676,7 @@ export class RobotBatch {
         }
     for (let j = 0; j < this.dof; j++) {
       const d = s.dofs[j]!;
-      const effort = s.tau[j]! - d.damping * s.qd[j]!;
+      const effort = s.tau[j]! - d.damping * midVelocity(s, j);
       if (effort === 0) continue;
       const p = d.parent, c = d.child;
       rotInto(axis, rot[4 * p]!, rot[4 * p + 1]!, rot[4 * p + 2]!, rot[4 * p + 3]!, d.axis1[0]!, d.axis1[1]!, d.axis1[2]!);
@@ -650,7 +720,15 @@ export class RobotBatch {
         hadTorque[b] = 0;
       }
     }
+    s.qdPrev.set(s.qd);
+    s.history = true;
   }
+}
+
+/** Velocity of DOF `j` predicted for the middle of the coming step: qd + (qd - qd_prev) / 2, or qd with no history. */
+function midVelocity(s: Slot, j: number): number {
+  const v = s.qd[j]!;
+  return s.history ? v + 0.5 * (v - s.qdPrev[j]!) : v;
 }
 
 /** Writes (x, y, z) rotated by unit quaternion (qx, qy, qz, qw) into out[0..2]. */

@@ -45,6 +45,11 @@ export class RobotSim {
     this.batch.getState(0, q, qd);
   }
 
+  /** Joint velocities predicted for the middle of the coming step (see RobotBatch): evaluate velocity-dependent efforts at these. */
+  midStepVelocities(out: Float64Array): void {
+    this.batch.midStepVelocities(0, out);
+  }
+
   /** Places the robot (forward kinematics from the fixed root) with consistent velocities: the reset. */
   setState(q: ArrayLike<number>, qd: ArrayLike<number>): void {
     this.batch.setState(0, q, qd);

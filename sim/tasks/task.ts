@@ -16,8 +16,14 @@ export interface TaskConfigBase {
   robot: RobotConfig;
   /** Control period, s. */
   controlDt: number;
-  /** Physics step, s; must divide the control period. */
+  /** Physics step, s; must divide the control period. Actuator efforts are re-evaluated once per step. */
   physicsDt: number;
+  /**
+   * Longest Rapier solver substep, s (each physics step runs ceil(physicsDt /
+   * physicsSubstep) of them). It sets the integration accuracy and most of
+   * the cost; see sim/physics/robot-batch.ts and test/sim/fidelity.test.ts.
+   */
+  physicsSubstep: number;
   episodeSeconds: number;
   observation: ObservationConfig;
   randomization: RandomizationEntry[];

@@ -51,7 +51,7 @@ class FurutaLogic implements TaskLogic {
     const v = s.command[0]! / this.vmax;
     const over = Math.max(0, Math.abs(theta) - w.armSoftLimit);
     let reward =
-      w.upright * 0.5 * (1 - Math.cos(alpha)) +
+      w.upright * 0.5 * (1 - Math.cos(alpha)) * Math.exp(-w.uprightSpeed * alphaDot * alphaDot) +
       w.balance * Math.exp(-((e / w.balanceWidth) ** 2) - w.balanceAlphaDot * alphaDot * alphaDot - w.balanceThetaDot * thetaDot * thetaDot) -
       w.voltage * v * v -
       w.armTravel * theta * theta -
