@@ -83,7 +83,7 @@ async function rapierOnly(setting: Setting, count: number, seconds: number): Pro
   const p = world.physicsPipeline.raw;
   const w = world;
   const step = () =>
-    p.step(g, w.integrationParameters.raw, w.islands.raw, w.broadPhase.raw, w.narrowPhase.raw, w.bodies.raw, w.colliders.raw, w.softBodies.raw,
+    p.step(g, w.integrationParameters.raw, w.islands.raw, w.broadPhase.raw, w.narrowPhase.raw, w.bodies.raw, w.colliders.raw,
       w.impulseJoints.raw, w.multibodyJoints.raw, w.ccdSolver.raw);
   for (let k = 0; k < 50; k++) step();
   let steps = 0;

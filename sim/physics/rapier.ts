@@ -1,7 +1,7 @@
 /**
  * Loads the Rapier physics engine (WebAssembly, float32 build) once per process.
  */
-import RAPIER from "@dimforge/rapier3d-compat";
+import RAPIER from "@dimforge/rapier3d-simd-compat";
 
 export type Rapier = typeof RAPIER;
 

@@ -222,14 +222,14 @@ export class RobotBatch {
     // World.step() also re-syncs its JS-side maps of bodies and colliders on every
     // call, which costs more than stepping a small robot; nothing is created
     // behind its back here, so call the pipeline directly when its signature is
-    // the one this code was written against (Rapier 0.21), else fall back.
-    const pipeline = world.physicsPipeline.raw;
+    // the one this code was written against (Rapier 0.20: ten arguments), else fall back.
+    const pipeline = world.physicsPipeline.raw as unknown as { step: (...args: unknown[]) => void };
     const ip = world.integrationParameters.raw;
     this.rawStep =
-      pipeline.step.length === 11
+      pipeline.step.length === 10
         ? () =>
             pipeline.step(this.gravityRaw, ip, world.islands.raw, world.broadPhase.raw, world.narrowPhase.raw, world.bodies.raw,
-              world.colliders.raw, world.softBodies.raw, world.impulseJoints.raw, world.multibodyJoints.raw, world.ccdSolver.raw)
+              world.colliders.raw, world.impulseJoints.raw, world.multibodyJoints.raw, world.ccdSolver.raw)
         : () => world.step();
 
     this.structure = structureOf(first);
