@@ -1,0 +1,187 @@
+import { existsSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import { UsageError } from "../args.js";
+import type { Command } from "../command.js";
+import type { EpisodeReport } from "../../robot/control/deploy-session.js";
+
+/** `s2r deploy`: a policy on a rig, episode by episode, with every session logged. */
+export const command: Command = {
+  spec: {
+    name: "deploy",
+    summary: "",
+    options: {
+      policy: { kind: "string", value: "FILE", description: "the policy's ONNX file (required)" },
+      manifest: { kind: "string", value: "FILE", description: "its policy.json (default: policy.json, or <name>.json, next to the ONNX file)" },
+      rig: { kind: "string", value: "NAME|FILE", description: "rig name (robot/rigs/<name>.json) or rig file (required)" },
+      port: { kind: "string", value: "PATH", description: "serial port of the rig's bus, e.g. /dev/ttyUSB0 (required)" },
+      calibration: { kind: "string", value: "FILE", description: "calibration file (default: build/calibration/<rig>.json, as s2r calibrate writes it)" },
+      episodes: { kind: "integer", value: "N", description: "episodes to run", default: 1 },
+      duration: { kind: "number", value: "S", description: "seconds per episode (default: the task's episode length)" },
+      log: { kind: "string", value: "FILE", description: "session log (default: logs/deploy-<rig>-<time>.mcap in the current folder)" },
+      "task-config": { kind: "string", value: "FILE", description: "the task config the policy was trained with, if not the task's defaults (JSON)" },
+      baud: { kind: "integer", value: "BAUD", description: "bus speed (default: the rig file's)" },
+      json: { kind: "boolean", description: "print one JSON object per episode" },
+    },
+    details: [
+      "Before anything moves, the policy's manifest is checked against the ONNX file (SHA-256) and the rig",
+      "(robot, task, joint order, control period, action limits, observation layout); any difference is",
+      "refused, naming it. Each episode starts from rest: the rig file's homing joint (e.g. the Furuta arm) is",
+      "brought back to its start, then torque is turned off until every joint hangs still. Every command",
+      "passes the safety layer (the rig file's command limits and hard-stop guards); the Bus Watchdog stops",
+      "the motors if this process dies. On a fault, a deadline miss beyond the rig's budget, a non-finite",
+      "action or Ctrl-C, torque goes off first, then the log is closed.",
+      "Exit code: 0 when every episode ran (successful or not), 1 on a fault or refusal, 130 when interrupted.",
+    ].join("\n"),
+  },
+  async run(args, io) {
+    const need = (name: string, hint: string) => {
+      const v = args.options[name] as string | undefined;
+      if (!v) throw new UsageError(`s2r deploy: --${name} is required (${hint})`);
+      return v;
+    };
+    const onnxPath = need("policy", "the policy's ONNX file");
+    const rigArg = need("rig", "a rig name such as furuta, or a rig file");
+    const port = need("port", "the serial device of the rig's bus, e.g. /dev/ttyUSB0");
+    const episodes = args.options.episodes as number;
+    if (episodes < 1) throw new UsageError(`s2r deploy: --episodes must be >= 1, got ${episodes}`);
+    const duration = args.options.duration as number | undefined;
+    if (duration !== undefined && !(duration > 0)) throw new UsageError(`s2r deploy: --duration must be > 0 s, got ${duration}`);
+
+    const { loadRigConfig } = await import("../../robot/rigs/rig-config.js");
+    const { readCalibration } = await import("../../robot/rigs/calibration.js");
+    const { readManifest, verifyManifestAgainstOnnx, ManifestMismatchError } = await import("../../policies/manifest.js");
+    const { bindPolicyToRig } = await import("../../robot/control/policy-binding.js");
+    const { projectPath } = await import("../../common/paths.js");
+    const { readJsonFile } = await import("../../common/json-file.js");
+
+    const rig = loadRigConfig(rigArg);
+    const manifestPath = (args.options.manifest as string | undefined) ?? findManifest(onnxPath);
+    const manifest = readManifest(manifestPath);
+    const taskConfigFile = args.options["task-config"] as string | undefined;
+    const taskConfig = taskConfigFile ? readJsonFile(taskConfigFile, { defaultValue: undefined, parse: (v) => v }) : undefined;
+    let binding;
+    try {
+      verifyManifestAgainstOnnx(manifest, onnxPath);
+      binding = bindPolicyToRig(manifest, rig, { taskConfig });
+    } catch (e) {
+      if (e instanceof ManifestMismatchError) {
+        io.err(`s2r deploy: refusing to run this policy on rig ${rig.name}:\n${e.problems.map((p) => `  - ${p}`).join("\n")}\n`);
+        return 1;
+      }
+      throw e;
+    }
+    const calibrationFile = (args.options.calibration as string | undefined) ?? projectPath("build", "calibration", `${rig.name}.json`);
+    if (!args.options.calibration && !existsSync(calibrationFile)) {
+      throw new UsageError(`s2r deploy: no calibration for rig ${rig.name}: ${calibrationFile} does not exist; run s2r calibrate, or pass --calibration FILE`);
+    }
+    const calibration = readCalibration(calibrationFile, rig);
+    const episodeSeconds = duration ?? binding.taskConfig.episodeSeconds;
+    const logFile = (args.options.log as string | undefined) ?? join("logs", `deploy-${rig.name}-${timestamp()}.mcap`);
+    // Session logs are never overwritten; say so before anything is opened.
+    if (existsSync(logFile)) throw new UsageError(`s2r deploy: --log ${logFile} already exists (session logs are never overwritten); choose another file`);
+
+    const { OnnxPolicy } = await import("../../policies/runtime/onnx-policy.js");
+    const { DynamixelRig } = await import("../../robot/rigs/dynamixel-rig.js");
+    const { HardwareError } = await import("../../robot/hardware/interface.js");
+    const { SessionLog } = await import("../../robot/log/session-log.js");
+    const { runDeploySession } = await import("../../robot/control/deploy-session.js");
+
+    const policy = await OnnxPolicy.load(onnxPath, manifestPath);
+    let hardware;
+    try {
+      hardware = await DynamixelRig.open(port, rig, calibration, { baudRate: args.options.baud as number | undefined });
+    } catch (e) {
+      policy.dispose();
+      if (e instanceof HardwareError) {
+        io.err(`s2r deploy: ${e.message}\n`);
+        return 1;
+      }
+      throw e;
+    }
+    try {
+      const log = SessionLog.create(logFile, {
+        session: "deploy",
+        metadata: {
+          rig: rig.name,
+          task: rig.task,
+          port,
+          policy: onnxPath,
+          policy_sha256: manifest.onnx.sha256,
+          manifest: manifestPath,
+          training_run: manifest.training.run,
+          calibration: calibrationFile,
+          episodes: String(episodes),
+          episode_seconds: String(episodeSeconds),
+          control_hz: String(1 / binding.periodSec),
+        },
+      });
+      if (!args.options.json) io.out(`s2r deploy: ${episodes} episode(s) of ${episodeSeconds} s on rig ${rig.name} at ${port}; log ${log.file}\n`);
+      const result = await runDeploySession({
+        hardware,
+        policy,
+        binding,
+        rig,
+        log,
+        episodes,
+        episodeSeconds,
+        signal: io.signal,
+        onEpisode: (r) => io.out(args.options.json ? JSON.stringify(episodeJson(r, hardware.commandNames)) + "\n" : episodeLine(r, episodes, hardware.commandNames) + "\n"),
+        onStatus: (line) => io.err(`${line}\n`),
+      });
+      const ok = result.episodes.filter((e) => e.success).length;
+      const summary = `s2r deploy: ${result.reason === "completed" ? "done" : `stopped (${result.reason})`}: ${result.message}; ${ok}/${result.episodes.length} episode(s) successful; log ${log.file}`;
+      if (result.fault) io.err(`${summary}\n`);
+      else if (args.options.json) io.err(`${summary}\n`);
+      else io.out(`${summary}\n`);
+      return result.reason === "interrupted" ? 130 : result.fault ? 1 : 0;
+    } finally {
+      policy.dispose();
+      await hardware.close();
+    }
+  },
+};
+
+/** policy.json next to the ONNX file, else <name>.json. */
+function findManifest(onnxPath: string): string {
+  const dir = dirname(onnxPath);
+  const candidates = [join(dir, "policy.json"), join(dir, basename(onnxPath).replace(/\.onnx$/i, "") + ".json")];
+  const found = candidates.find((c) => existsSync(c));
+  if (!found) throw new UsageError(`s2r deploy: no manifest next to ${onnxPath} (looked for ${candidates.join(", ")}); pass --manifest FILE`);
+  return found;
+}
+
+function timestamp(): string {
+  const d = new Date();
+  const p = (n: number) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
+}
+
+function episodeJson(r: EpisodeReport, commandNames: readonly string[]) {
+  return {
+    episode: r.episode,
+    success: r.success,
+    reason: r.reason,
+    seconds: Number(r.seconds.toFixed(3)),
+    cycles: r.cycles,
+    peakCommand: Object.fromEntries(commandNames.map((n, i) => [n, Number(r.peakCommand[i]!.toFixed(3))])),
+    commandUnit: r.commandUnit,
+    deadlineMisses: r.deadlineMisses,
+    interventions: r.interventions,
+    metrics: r.metrics,
+    timingMicros: r.timingMicros,
+    settleSeconds: Number(r.settleSeconds.toFixed(2)),
+    message: r.message,
+  };
+}
+
+function episodeLine(r: EpisodeReport, total: number, commandNames: readonly string[]): string {
+  const peak = commandNames.map((n, i) => `${n} ${r.peakCommand[i]!.toFixed(2)} ${r.commandUnit}`).join(", ");
+  const metrics = Object.entries(r.metrics)
+    .map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toFixed(2)}`)
+    .join(", ");
+  const safety = Object.entries(r.interventions)
+    .filter(([k, v]) => k !== "none" && v > 0)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(", ");
+  return `episode ${r.episode}/${total}: ${r.success ? "SUCCESS" : "no success"} (${r.reason}) | ${r.seconds.toFixed(1)} s, peak ${peak}, ${r.deadlineMisses} deadline misses${safety ? `, safety ${safety}` : ""}, jitter p99 ${r.timingMicros.jitter.p99} µs | ${metrics}`;
+}

@@ -1,0 +1,205 @@
+/**
+ * A deployment session: episodes of the rig's task, each started from rest
+ * (optional homing, then torque off until every joint hangs still), run by
+ * the control loop, and judged by the task's success rule. Any fault or an
+ * interrupt ends the session: torque off first, then the log is closed, then
+ * the result says why.
+ */
+
+import { HardwareError, type HardwareInterface } from "../hardware/interface.js";
+import type { SessionLog } from "../log/session-log.js";
+import type { Intervention } from "../safety.js";
+import type { RigConfig } from "../rigs/rig-config.js";
+import { deactivateProblemsOf, runControlLoop, type LoopPolicy, type LoopResult, type StopReason, type Ticker } from "./control-loop.js";
+import { createEpisodeScorer } from "./episode-scorer.js";
+import type { PolicyBinding } from "./policy-binding.js";
+import { implausiblePositions, rigSafetyLayer } from "./rig-safety.js";
+import { homeJoint, waitUntilStill } from "./settle.js";
+
+export interface DeploySessionOptions {
+  hardware: HardwareInterface;
+  policy: LoopPolicy;
+  binding: PolicyBinding;
+  rig: RigConfig;
+  /** Closed by the session before it returns. */
+  log: SessionLog;
+  episodes: number;
+  episodeSeconds: number;
+  signal?: AbortSignal;
+  /** Makes the tickers of the loop, homing and settle wait; default real time (PeriodicTimer). */
+  ticker?: (periodSec: number) => Ticker;
+  /** Skip homing and the settle wait (e.g. a simulated robot that starts at rest). */
+  skipSettle?: boolean;
+  onEpisode?: (report: EpisodeReport) => void;
+  /** Status lines for the person at the rig ("waiting for the pendulum to hang still"). */
+  onStatus?: (line: string) => void;
+}
+
+export interface EpisodeReport {
+  /** 1-based. */
+  episode: number;
+  success: boolean;
+  reason: StopReason;
+  message: string;
+  /** Episode time run, s. */
+  seconds: number;
+  cycles: number;
+  /** Largest |command| written per actuator, in the command unit. */
+  peakCommand: number[];
+  commandUnit: string;
+  deadlineMisses: number;
+  interventions: Record<Intervention, number>;
+  timingMicros: LoopResult["timingMicros"];
+  /** The task's figures (e.g. secondsUpright, bestHoldSeconds, stopContact). */
+  metrics: Record<string, number>;
+  /** Time spent waiting for the rig to come to rest before the episode, s. */
+  settleSeconds: number;
+}
+
+export type SessionStopReason = StopReason | "settle_timeout" | "refused";
+
+export interface DeploySessionResult {
+  episodes: EpisodeReport[];
+  /** "completed" when every episode ran. */
+  reason: SessionStopReason;
+  fault: boolean;
+  message: string;
+}
+
+export async function runDeploySession(o: DeploySessionOptions): Promise<DeploySessionResult> {
+  const hw = o.hardware;
+  const { binding, rig, log } = o;
+  const period = binding.periodSec;
+  const ticker: (periodSec: number) => Ticker | undefined = o.ticker ?? (() => undefined);
+  const safety = rigSafetyLayer(rig, hw.jointNames, hw.commandNames);
+  const scorer = createEpisodeScorer(rig.task, binding.taskConfig, hw.jointNames, rig);
+  const maxCycles = Math.max(1, Math.round(o.episodeSeconds / period));
+  const status = o.onStatus ?? (() => {});
+  const episodes: EpisodeReport[] = [];
+  let reason: SessionStopReason = "completed";
+  let fault = false;
+  let message = `${o.episodes} episode${o.episodes === 1 ? "" : "s"} run`;
+
+  log.event("info", `deploy on ${hw.name}: ${o.episodes} episode(s) of ${o.episodeSeconds} s at ${(1 / period).toFixed(1)} Hz`);
+  try {
+    for (let ep = 1; ep <= o.episodes; ep++) {
+      if (o.signal?.aborted) {
+        reason = "interrupted";
+        message = "interrupted between episodes";
+        break;
+      }
+      let settleSeconds = 0;
+      const before = await hw.read();
+      const bad = implausiblePositions(rig, hw.jointNames, before.position);
+      if (bad) {
+        reason = "refused";
+        fault = true;
+        message = bad;
+        log.event("error", `episode ${ep}: refused to start: ${bad}`);
+        break;
+      }
+      if (!o.skipSettle) {
+        const home = rig.episodes.home;
+        if (home) {
+          status(`episode ${ep}: bringing ${home.joint} back to ${home.target}`);
+          const h = await homeJoint(hw, { home, safety, pollHz: rig.episodes.settle.pollHz, signal: o.signal, ticker: ticker(1 / rig.episodes.settle.pollHz) });
+          if (h.interrupted) {
+            reason = "interrupted";
+            message = "interrupted while homing";
+            break;
+          }
+          log.event(h.reached ? "info" : "warn", `episode ${ep}: homing ${h.reached ? "reached" : "did not reach"} ${home.joint} = ${home.target} (error ${h.error.toFixed(3)} rad, ${h.seconds.toFixed(1)} s)`);
+        }
+        status(`episode ${ep}: torque off, waiting for the joints to hang still (steady the pendulum by hand to speed this up)`);
+        const s = await waitUntilStill(hw, { settle: rig.episodes.settle, signal: o.signal, ticker: ticker(1 / rig.episodes.settle.pollHz) });
+        settleSeconds = s.seconds;
+        if (s.interrupted) {
+          reason = "interrupted";
+          message = "interrupted while waiting for the rig to come to rest";
+          break;
+        }
+        if (!s.still) {
+          reason = "settle_timeout";
+          fault = true;
+          message = `the joints did not come to rest within ${rig.episodes.settle.timeoutSeconds} s before episode ${ep}`;
+          log.event("error", message);
+          break;
+        }
+        const after = await hw.read();
+        const moved = implausiblePositions(rig, hw.jointNames, after.position);
+        if (moved) {
+          reason = "refused";
+          fault = true;
+          message = moved;
+          log.event("error", `episode ${ep}: refused to start: ${moved}`);
+          break;
+        }
+      }
+
+      scorer.reset();
+      log.event("info", `episode ${ep} started`);
+      await hw.activate();
+      const r = await runControlLoop({
+        hardware: hw,
+        policy: o.policy,
+        observation: binding.observation,
+        actions: binding.actions,
+        safety,
+        log,
+        periodSec: period,
+        maxCycles,
+        deadlineMissBudget: rig.safety.deadlineMissBudget,
+        ticker: ticker(period),
+        signal: o.signal,
+        osi: binding.osi,
+        label: `episode ${ep}`,
+        onCycle: (c) => scorer.update(c.frame.position, c.frame.velocity, period, c.time),
+      });
+      const ranToEnd = r.reason === "completed" || r.reason === "task_ended";
+      const report: EpisodeReport = {
+        episode: ep,
+        success: ranToEnd && scorer.success(),
+        reason: r.reason,
+        message: r.message,
+        seconds: r.cycles * period,
+        cycles: r.cycles,
+        peakCommand: r.peakCommand,
+        commandUnit: hw.commandUnit,
+        deadlineMisses: r.deadlineMisses,
+        interventions: r.interventions,
+        timingMicros: r.timingMicros,
+        metrics: scorer.metrics(),
+        settleSeconds,
+      };
+      episodes.push(report);
+      log.event(report.success ? "info" : "warn", `episode ${ep}: ${report.success ? "success" : "no success"} (${r.reason}); ${JSON.stringify(report.metrics)}`);
+      o.onEpisode?.(report);
+      if (r.fault || r.reason === "interrupted") {
+        reason = r.reason;
+        fault = r.fault;
+        message = `episode ${ep}: ${r.message}`;
+        break;
+      }
+    }
+  } catch (e) {
+    // Outside the control loop (activation, homing, settle reads): torque off first.
+    await hw.deactivate();
+    reason = e instanceof HardwareError ? "hardware_error" : "error";
+    fault = true;
+    message = (e as Error)?.message ?? String(e);
+    const problems = deactivateProblemsOf(hw);
+    if (problems.length) message += `; torque off not confirmed: ${problems.join("; ")}`;
+    try {
+      log.event("error", `deploy stopped: ${message}`);
+    } catch {
+      /* the reason is returned anyway */
+    }
+  }
+  try {
+    log.event(fault ? "error" : "info", `deploy session ended (${reason}): ${message}`);
+  } catch {
+    /* closing below still tries to save what was logged */
+  }
+  await log.close();
+  return { episodes, reason, fault, message };
+}

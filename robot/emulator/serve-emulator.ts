@@ -1,0 +1,122 @@
+/**
+ * Serves an EmulatedRig on a pseudo-terminal: socat makes a pty pair whose
+ * host end is `link` (the path given to `s2r emulate --link`), so host code
+ * opens it exactly as it would open /dev/ttyUSB0; the emulator answers on the
+ * other end. The plant advances on every event-loop turn (a 1 ms interval)
+ * and before every answer.
+ *
+ * Closing stops socat: both ptys vanish, like unplugging the adapter, and
+ * socat removes the link. If the emulator process dies, socat follows it.
+ */
+
+import { lstat, readlink, stat, unlink } from "node:fs/promises";
+import { resolve } from "node:path";
+import { SerialTransport } from "../serial/serial-transport.js";
+import type { EmulatedRig } from "./emulated-rig.js";
+import { createEmulatorPty } from "./emulator-pty.js";
+
+export interface EmulatorServerOptions {
+  /** Path the host opens (socat's link to the host end of the pty pair). */
+  link: string;
+  baudRate: number;
+  /** Milliseconds clock. Default performance.now. */
+  clock?: () => number;
+  /** Told about failures inside the serving loop (e.g. a diverging simulation); serving stops. */
+  onError?: (e: Error) => void;
+}
+
+export interface EmulatorServer {
+  readonly link: string;
+  /** Resolves when serving ends (close(), socat gone, or an error). */
+  readonly ended: Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Refuses a link path that exists and is not a stale link left by a killed emulator. */
+async function claimLink(link: string): Promise<void> {
+  let info;
+  try {
+    info = await lstat(link);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return;
+    throw e;
+  }
+  if (info.isSymbolicLink()) {
+    const alive = await stat(link).then(
+      () => true,
+      () => false,
+    );
+    // Its pty is gone: left by an emulator that was killed (its socat may be removing it right now).
+    if (!alive) return unlink(link).catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== "ENOENT") throw e;
+    });
+    throw new Error(`${link} already points at a live terminal (${await readlink(link)}): another emulator is serving it`);
+  }
+  throw new Error(`${link} exists and is not a link made by s2r emulate; choose another --link path (the emulator also uses <path>.device)`);
+}
+
+export async function serveEmulator(rig: EmulatedRig, o: EmulatorServerOptions): Promise<EmulatorServer> {
+  const link = resolve(o.link);
+  const clock = o.clock ?? (() => performance.now());
+  await claimLink(link);
+  await claimLink(`${link}.device`);
+  const pair = await createEmulatorPty(link);
+  let transport: SerialTransport;
+  try {
+    transport = await SerialTransport.open(pair.devicePath, { baudRate: o.baudRate });
+    await Promise.race([
+      pair.relaying,
+      pair.exited.then(() => Promise.reject(new Error("socat exited while the emulator opened its end of the pty"))),
+      new Promise((_, reject) => setTimeout(() => reject(new Error("socat did not start relaying within 5 s of the emulator opening its end")), 5000).unref()),
+    ]);
+  } catch (e) {
+    await pair.close();
+    throw e;
+  }
+  let resolveEnded!: () => void;
+  const ended = new Promise<void>((r) => (resolveEnded = r));
+  let stopping: Promise<void> | undefined;
+  const fail = (e: unknown) => {
+    o.onError?.(e instanceof Error ? e : new Error(String(e)));
+    void stop();
+  };
+  transport.onData((bytes) => {
+    try {
+      const answers = rig.receive(bytes, clock());
+      if (answers.length === 0) return;
+      const out = answers.length === 1 ? answers[0]! : concat(answers);
+      transport.write(out).catch(() => undefined); // a vanished port is reported through onLost
+    } catch (e) {
+      fail(e);
+    }
+  });
+  rig.advanceTo(clock());
+  const turn = setInterval(() => {
+    try {
+      rig.tick(clock());
+    } catch (e) {
+      fail(e);
+    }
+  }, 1);
+  // Every caller (close(), a lost port, socat exiting) waits for the same, complete shutdown.
+  const stop = (): Promise<void> =>
+    (stopping ??= (async () => {
+      clearInterval(turn);
+      await transport.close();
+      await pair.close(); // socat removes the link as it exits
+      resolveEnded();
+    })());
+  transport.onLost(() => void stop());
+  void pair.exited.then(() => stop());
+  return { link, ended, close: stop };
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}

@@ -1,0 +1,205 @@
+import test from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { readManifest } from "../../policies/manifest.js";
+import { OnnxPolicy } from "../../policies/runtime/onnx-policy.js";
+import { setupTask } from "../../sim/env/sim-env.js";
+import { getTask } from "../../sim/tasks/registry.js";
+import { SimHardware } from "../../robot/hardware/sim-hardware.js";
+import { SessionLog } from "../../robot/log/session-log.js";
+import { readSessionLog } from "../../robot/log/read-session-log.js";
+import { LockstepTicker, runControlLoop } from "../../robot/control/control-loop.js";
+import { runDeploySession } from "../../robot/control/deploy-session.js";
+import { bindPolicyToRig } from "../../robot/control/policy-binding.js";
+import { writeRandomPolicy } from "../../robot/control/random-policy.js";
+import { rigSafetyLayer } from "../../robot/control/rig-safety.js";
+import { loadRigConfig } from "../../robot/rigs/rig-config.js";
+
+const dir = mkdtempSync(join(tmpdir(), "s2r-control-"));
+test.after(() => rmSync(dir, { recursive: true, force: true }));
+
+const rig = loadRigConfig("furuta");
+const files = writeRandomPolicy(dir, { task: "furuta", seed: 3 });
+const binding = bindPolicyToRig(readManifest(files.manifestPath), rig);
+const setup = setupTask(getTask("furuta"), binding.taskConfig);
+/** Pendulum friction and damping well above nominal so the settle waits stay short. */
+const QUICK_SETTLE = { "joints.pendulum_joint.damping": 2e-3, "joints.pendulum_joint.friction": 2e-4, "joints.arm_joint.friction": 3e-3 };
+
+interface LogDigest {
+  counts: Record<string, number>;
+  events: string[];
+  closedCleanly: boolean;
+  firstArm: number | undefined;
+}
+
+async function digest(file: string): Promise<LogDigest> {
+  const counts: Record<string, number> = {};
+  const events: string[] = [];
+  let firstArm: number | undefined;
+  const c = await readSessionLog(file, {
+    onMessage: (m) => {
+      counts[m.topic] = (counts[m.topic] ?? 0) + 1;
+      if (m.topic === "/events") events.push(String(m.decode().msg));
+      if (m.topic === "/joint_states" && firstArm === undefined) firstArm = (m.decode().position as number[])[0];
+    },
+  });
+  return { counts, events, closedCleanly: c.closedCleanly, firstArm };
+}
+
+async function parts(name: string, params: Record<string, number> = QUICK_SETTLE, initial?: Record<string, number>) {
+  const hw = await SimHardware.create({ setup, params, initial });
+  const policy = await OnnxPolicy.load(files.onnxPath, files.manifestPath);
+  const file = join(dir, `${name}.mcap`);
+  const log = SessionLog.create(file, { session: "deploy", metadata: { test: name } });
+  return { hw, policy, file, log };
+}
+
+test("two lockstep episodes: homing and settle before each, every cycle logged, torque off at the end", async () => {
+  const { hw, policy, file, log } = await parts("episodes", QUICK_SETTLE, { arm_joint: 0.8 });
+  const reports: number[] = [];
+  try {
+    const r = await runDeploySession({
+      hardware: hw,
+      policy,
+      binding,
+      rig,
+      log,
+      episodes: 2,
+      episodeSeconds: 1,
+      ticker: (p) => new LockstepTicker(p),
+      onEpisode: (e) => reports.push(e.cycles),
+    });
+    assert.equal(r.reason, "completed", r.message);
+    assert.equal(r.fault, false);
+    assert.equal(r.episodes.length, 2);
+    for (const e of r.episodes) {
+      assert.ok(e.reason === "completed" || e.reason === "task_ended", e.message);
+      assert.ok(e.peakCommand[0]! > 0 && e.peakCommand[0]! <= 6 + 1e-9, `peak ${e.peakCommand[0]} V within the 6 V limit`);
+      assert.equal(e.deadlineMisses, 0);
+      assert.equal(typeof e.metrics.secondsUpright, "number");
+    }
+    assert.deepEqual(reports, r.episodes.map((e) => e.cycles));
+    assert.equal(hw.torqueEnabled, false);
+    const d = await digest(file);
+    assert.ok(d.closedCleanly);
+    const cycles = r.episodes.reduce((s, e) => s + e.cycles, 0);
+    for (const topic of ["/joint_states", "/commands", "/policy", "/timing"]) assert.equal(d.counts[topic], cycles, topic);
+    // Homing brought the arm from 0.8 rad back near its centre before the first episode.
+    assert.ok(Math.abs(d.firstArm!) < 0.15, `first episode starts at arm ${d.firstArm}`);
+    assert.ok(d.events.some((e) => /episode 1: homing reached arm_joint/.test(e)), d.events.join("\n"));
+    assert.ok(d.events.some((e) => /episode 2 started/.test(e)));
+    assert.match(d.events.at(-1)!, /deploy session ended \(completed\)/);
+  } finally {
+    policy.dispose();
+    await hw.close();
+  }
+});
+
+test("a policy whose output overflows to NaN stops the loop before any write of it: torque off, log readable", async () => {
+  const nanFiles = writeRandomPolicy(dir, {
+    task: "furuta",
+    name: "overflow",
+    gru: 0,
+    osi: false,
+    editParts: (p) => {
+      // Zero at the all-zero warm-up input; once cos(theta) = 1 two units overflow to +inf and inf - inf = NaN.
+      p.obsNormalizer = undefined;
+      const w1 = new Float32Array(2 * p.obsSize);
+      w1[1] = 1e38;
+      w1[p.obsSize + 1] = 1e38;
+      p.actor = {
+        layers: [
+          { kind: "linear", inFeatures: p.obsSize, outFeatures: 2, weight: w1, bias: new Float32Array(2) },
+          { kind: "elu" },
+          { kind: "linear", inFeatures: 2, outFeatures: 2, weight: Float32Array.from([1e38, 0, 0, 1e38]), bias: new Float32Array(2) },
+          { kind: "elu" },
+          { kind: "linear", inFeatures: 2, outFeatures: 1, weight: Float32Array.from([1, -1]), bias: new Float32Array(1) },
+        ],
+      };
+    },
+  });
+  const nanBinding = bindPolicyToRig(readManifest(nanFiles.manifestPath), rig);
+  const hw = await SimHardware.create({ setup });
+  const policy = await OnnxPolicy.load(nanFiles.onnxPath, nanFiles.manifestPath);
+  const file = join(dir, "nan.mcap");
+  const log = SessionLog.create(file, { session: "deploy" });
+  try {
+    const r = await runDeploySession({ hardware: hw, policy, binding: nanBinding, rig, log, episodes: 1, episodeSeconds: 1, ticker: (p) => new LockstepTicker(p), skipSettle: true });
+    assert.equal(r.reason, "nan_action");
+    assert.equal(r.fault, true);
+    assert.match(r.message, /non-finite action \(arm = NaN\) at cycle 0/);
+    assert.equal(hw.writes, 0, "the NaN never reached the hardware");
+    assert.equal(hw.torqueEnabled, false);
+    const d = await digest(file);
+    assert.ok(d.closedCleanly);
+    const torqueOff = d.events.findIndex((e) => /episode 1: torque off/.test(e));
+    const stopped = d.events.findIndex((e) => /control loop stopped \(nan_action\)/.test(e));
+    assert.ok(torqueOff >= 0 && stopped > torqueOff, d.events.join("\n"));
+  } finally {
+    policy.dispose();
+    await hw.close();
+  }
+});
+
+test("aborting the signal mid-episode (SIGINT) turns torque off and leaves a complete log", async () => {
+  const { hw, policy, file, log } = await parts("abort");
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new Error("SIGINT")), 150);
+  try {
+    const r = await runDeploySession({ hardware: hw, policy, binding, rig, log, episodes: 1, episodeSeconds: 600, signal: controller.signal, ticker: (p) => new LockstepTicker(p), skipSettle: true });
+    assert.equal(r.reason, "interrupted");
+    assert.equal(r.fault, false);
+    assert.match(r.message, /interrupted \(SIGINT\)/);
+    const ran = r.episodes[0]!.cycles;
+    assert.ok(ran > 10 && ran < 60_000, `stopped mid-episode after ${ran} cycles`);
+    assert.equal(hw.torqueEnabled, false);
+    const d = await digest(file);
+    assert.ok(d.closedCleanly);
+    assert.equal(d.counts["/joint_states"], ran, "every cycle is in the log");
+    assert.ok(d.events.some((e) => /torque off/.test(e)));
+  } finally {
+    clearTimeout(timer);
+    policy.dispose();
+    await hw.close();
+  }
+});
+
+test("deadline misses beyond the budget stop the loop with torque off (real-time ticker, stalled event loop)", async () => {
+  const { hw, policy, file, log } = await parts("deadline");
+  // Something else hogs the process for 35 ms every 40 ms: at 100 Hz, ticks are missed.
+  const hog = setInterval(() => {
+    const t = performance.now();
+    while (performance.now() - t < 35) {
+      /* a stall such as a long GC pause or a blocking call elsewhere */
+    }
+  }, 40);
+  try {
+    await hw.activate();
+    const r = await runControlLoop({
+      hardware: hw,
+      policy,
+      observation: binding.observation,
+      actions: binding.actions,
+      safety: rigSafetyLayer(rig, hw.jointNames, hw.commandNames),
+      log,
+      periodSec: binding.periodSec,
+      maxCycles: 500,
+      deadlineMissBudget: 2,
+    });
+    assert.equal(r.reason, "deadline_budget");
+    assert.equal(r.fault, true);
+    assert.equal(r.deadlineMisses, 3);
+    assert.ok(r.cycles < 100, `stopped early (${r.cycles} cycles)`);
+    assert.equal(hw.torqueEnabled, false);
+  } finally {
+    clearInterval(hog);
+    await log.close();
+    policy.dispose();
+    await hw.close();
+  }
+  const d = await digest(file);
+  assert.ok(d.closedCleanly);
+  assert.equal(d.events.filter((e) => /deadline missed/.test(e)).length, 3);
+});
