@@ -51,4 +51,9 @@ export const BENCHES: BenchEntry[] = [
     summary: "Matrix kernel GFLOP/s (WebAssembly SIMD vs TypeScript fallback, same run) and GRU policy forward+backward time",
     run: async (o) => (await import("./nn.js")).benchNn(o),
   },
+  {
+    name: "policy",
+    summary: "Batch-1 step latency of the shipped Furuta policy: onnxruntime-node p50/p99 and the in-process core, same run",
+    run: async (o) => (await import("./policy.js")).benchPolicy(o),
+  },
 ];
