@@ -18,7 +18,7 @@ export const command: Command = {
       episodes: { kind: "integer", value: "N", description: "episodes to run", default: 1 },
       duration: { kind: "number", value: "S", description: "seconds per episode (default: the task's episode length)" },
       log: { kind: "string", value: "FILE", description: "session log (default: logs/deploy-<rig>-<time>.mcap in the current folder)" },
-      "task-config": { kind: "string", value: "FILE", description: "the task config the policy was trained with, if not the task's defaults (JSON)" },
+      "task-config": { kind: "string", value: "FILE", description: "the task config the policy was trained with (JSON; default: the config.json s2r export wrote beside the manifest, else the task's defaults)" },
       baud: { kind: "integer", value: "BAUD", description: "bus speed (default: the rig file's)" },
       json: { kind: "boolean", description: "print one JSON object per episode" },
     },
@@ -58,7 +58,15 @@ export const command: Command = {
     const manifestPath = (args.options.manifest as string | undefined) ?? findManifest(onnxPath);
     const manifest = readManifest(manifestPath);
     const taskConfigFile = args.options["task-config"] as string | undefined;
-    const taskConfig = taskConfigFile ? readJsonFile(taskConfigFile, { defaultValue: undefined, parse: (v) => v }) : undefined;
+    // The task config the policy was trained with: --task-config, else the config.json that `s2r export` writes beside the manifest.
+    const { existsSync } = await import("node:fs");
+    const { dirname, join } = await import("node:path");
+    const exportedConfig = join(dirname(manifestPath), "config.json");
+    const taskConfig = taskConfigFile
+      ? readJsonFile(taskConfigFile, { defaultValue: undefined, parse: (v) => v })
+      : existsSync(exportedConfig)
+        ? (readJsonFile(exportedConfig, { defaultValue: undefined, parse: (v) => v }) as { task?: unknown }).task
+        : undefined;
     let binding;
     try {
       verifyManifestAgainstOnnx(manifest, onnxPath);
