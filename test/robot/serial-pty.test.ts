@@ -36,14 +36,16 @@ after(async () => {
 });
 
 test("s2r dxl scan lists the devices (JSON and table)", async () => {
-  const json = await run(["dxl", "scan", "--port", pair.hostPath, "--timeout", "5", "--json"]);
+  // A generous per-ID timeout over a few IDs: the suite runs beside CPU-heavy tests, and a loaded
+  // machine can take tens of milliseconds to pass a byte through a pty.
+  const json = await run(["dxl", "scan", "--port", pair.hostPath, "--ids", "0-8", "--timeout", "250", "--json"]);
   assert.equal(json.err, "");
   assert.equal(json.code, 0);
   assert.deepEqual(JSON.parse(json.out), [
     { id: 1, model: 1020, firmware: 46 },
     { id: 2, model: 1020, firmware: 46 },
   ]);
-  const table = await run(["dxl", "scan", "--port", pair.hostPath, "--ids", "0-3"]);
+  const table = await run(["dxl", "scan", "--port", pair.hostPath, "--ids", "0-3", "--timeout", "250"]);
   assert.equal(table.code, 0);
   assert.equal(table.out, ["  ID  model              firmware", "   1  1020 (XM430-W350)  46", "   2  1020 (XM430-W350)  46", ""].join("\n"));
   const none = await run(["dxl", "scan", "--port", pair.hostPath, "--ids", "7-9", "--timeout", "5"]);
