@@ -22,7 +22,7 @@ export const policyConfigSchema = obj({
    * and the actor is conditioned on its estimate (UP-OSI, Yu et al. 2017).
    * "none": no OSI (a recurrent actor then identifies implicitly, Peng et al. 2018).
    */
-  osi: oneOf(["none", "up"] as const, "none"),
+  osi: oneOf(["none", "up"] as const, "up"),
   osiHidden: int(64, { min: 1 }),
   /** Initial log standard deviation of the Gaussian actions. */
   initLogStd: num(-0.5),
