@@ -56,4 +56,9 @@ export const BENCHES: BenchEntry[] = [
     summary: "Batch-1 step latency of the shipped Furuta policy: onnxruntime-node p50/p99 and the in-process core, same run",
     run: async (o) => (await import("./policy.js")).benchPolicy(o),
   },
+  {
+    name: "deploy",
+    summary: "Shipped Furuta policy deployed over a pty to the real-time emulator with hidden parameters: successes of 10 episodes",
+    run: async (o) => (await import("./deploy.js")).benchDeploy(o),
+  },
 ];
