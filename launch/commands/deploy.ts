@@ -4,7 +4,7 @@ import { UsageError } from "../args.js";
 import type { Command } from "../command.js";
 import type { EpisodeReport } from "../../robot/control/deploy-session.js";
 
-/** `s2r deploy`: a policy on a rig, episode by episode, with every session logged. */
+/** `s2r deploy`: a policy on a rig (serial bus, or ROS 2 with --ros2), episode by episode, with every session logged. */
 export const command: Command = {
   spec: {
     name: "deploy",
@@ -13,7 +13,7 @@ export const command: Command = {
       policy: { kind: "string", value: "FILE", description: "the policy's ONNX file (required)" },
       manifest: { kind: "string", value: "FILE", description: "its policy.json (default: policy.json, or <name>.json, next to the ONNX file)" },
       rig: { kind: "string", value: "NAME|FILE", description: "rig name (robot/rigs/<name>.json) or rig file (required)" },
-      port: { kind: "string", value: "PATH", description: "serial port of the rig's bus, e.g. /dev/ttyUSB0 (required)" },
+      port: { kind: "string", value: "PATH", description: "serial port of the rig's bus, e.g. /dev/ttyUSB0 (required without --ros2)" },
       calibration: { kind: "string", value: "FILE", description: "calibration file (default: build/calibration/<rig>.json, as s2r calibrate writes it)" },
       episodes: { kind: "integer", value: "N", description: "episodes to run", default: 1 },
       duration: { kind: "number", value: "S", description: "seconds per episode (default: the task's episode length)" },
@@ -21,6 +21,12 @@ export const command: Command = {
       "task-config": { kind: "string", value: "FILE", description: "the task config the policy was trained with (JSON; default: the config.json s2r export wrote beside the manifest, else the task's defaults)" },
       baud: { kind: "integer", value: "BAUD", description: "bus speed (default: the rig file's)" },
       json: { kind: "boolean", description: "print one JSON object per episode" },
+      // ROS 2 (--ros2) ------------------------------------------------------
+      ros2: { kind: "boolean", description: "drive the robot over ROS 2 (ros2_control topics of the rig file) instead of a serial bus; no --port or --calibration" },
+      domain: { kind: "integer", value: "N", description: "with --ros2: ROS 2 domain id (default ROS_DOMAIN_ID, else 0)" },
+      "state-topic": { kind: "string", value: "TOPIC", description: "with --ros2: sensor_msgs/JointState topic (default the rig file's ros2.jointStatesTopic)" },
+      "command-topic": { kind: "string", value: "TOPIC", description: "with --ros2: std_msgs/Float64MultiArray volts topic (default the rig file's ros2.commandTopic)" },
+      "stale-ms": { kind: "number", value: "MS", description: "with --ros2: a joint state older than this stops the episode (default 3 control periods)" },
     },
     details: [
       "Before anything moves, the policy's manifest is checked against the ONNX file (SHA-256) and the rig",
@@ -30,6 +36,9 @@ export const command: Command = {
       "passes the safety layer (the rig file's command limits and hard-stop guards); the Bus Watchdog stops",
       "the motors if this process dies. On a fault, a deadline miss beyond the rig's budget, a non-finite",
       "action or Ctrl-C, torque goes off first, then the log is closed.",
+      "With --ros2 the robot is a ros2_control robot: calibrated sensor_msgs/JointState in, volts out as",
+      "std_msgs/Float64MultiArray. ROS 2 has no torque off or bus watchdog: stopping means a zero command, and a",
+      "joint state older than --stale-ms stops the episode with one.",
       "Exit code: 0 when every episode ran (successful or not), 1 on a fault or refusal, 130 when interrupted.",
     ].join("\n"),
   },
@@ -41,7 +50,9 @@ export const command: Command = {
     };
     const onnxPath = need("policy", "the policy's ONNX file");
     const rigArg = need("rig", "a rig name such as furuta, or a rig file");
-    const port = need("port", "the serial device of the rig's bus, e.g. /dev/ttyUSB0");
+    const ros2 = args.options.ros2 as boolean;
+    checkTransportOptions(args.options, ros2);
+    const port = ros2 ? "" : need("port", "the serial device of the rig's bus, e.g. /dev/ttyUSB0; or --ros2");
     const episodes = args.options.episodes as number;
     if (episodes < 1) throw new UsageError(`s2r deploy: --episodes must be >= 1, got ${episodes}`);
     const duration = args.options.duration as number | undefined;
@@ -78,11 +89,12 @@ export const command: Command = {
       }
       throw e;
     }
-    const calibrationFile = (args.options.calibration as string | undefined) ?? projectPath("build", "calibration", `${rig.name}.json`);
-    if (!args.options.calibration && !existsSync(calibrationFile)) {
+    // Over ROS 2 the robot publishes calibrated positions: no calibration file.
+    const calibrationFile = ros2 ? "" : ((args.options.calibration as string | undefined) ?? projectPath("build", "calibration", `${rig.name}.json`));
+    if (!ros2 && !args.options.calibration && !existsSync(calibrationFile)) {
       throw new UsageError(`s2r deploy: no calibration for rig ${rig.name}: ${calibrationFile} does not exist; run s2r calibrate, or pass --calibration FILE`);
     }
-    const calibration = readCalibration(calibrationFile, rig);
+    const calibration = ros2 ? undefined : readCalibration(calibrationFile, rig);
     const episodeSeconds = duration ?? binding.taskConfig.episodeSeconds;
     const logFile = (args.options.log as string | undefined) ?? join("logs", `deploy-${rig.name}-${timestamp()}.mcap`);
     // Session logs are never overwritten; say so before anything is opened.
@@ -96,8 +108,20 @@ export const command: Command = {
 
     const policy = await OnnxPolicy.load(onnxPath, manifestPath);
     let hardware;
+    let connection = port;
     try {
-      hardware = await DynamixelRig.open(port, rig, calibration, { baudRate: args.options.baud as number | undefined });
+      if (ros2) {
+        const { Ros2Hardware } = await import("../../robot/ros2/ros2-hardware.js");
+        const r = await Ros2Hardware.open(rig, {
+          controlPeriodSec: binding.periodSec,
+          domainId: args.options.domain as number | undefined,
+          stateTopic: args.options["state-topic"] as string | undefined,
+          commandTopic: args.options["command-topic"] as string | undefined,
+          staleAfterMs: args.options["stale-ms"] as number | undefined,
+        });
+        connection = r.describe();
+        hardware = r;
+      } else hardware = await DynamixelRig.open(port, rig, calibration!, { baudRate: args.options.baud as number | undefined });
     } catch (e) {
       policy.dispose();
       if (e instanceof HardwareError) {
@@ -112,18 +136,18 @@ export const command: Command = {
         metadata: {
           rig: rig.name,
           task: rig.task,
-          port,
+          ...(ros2 ? { ros2: connection } : { port }),
           policy: onnxPath,
           policy_sha256: manifest.onnx.sha256,
           manifest: manifestPath,
           training_run: manifest.training.run,
-          calibration: calibrationFile,
+          calibration: ros2 ? "none (ROS 2: the robot publishes calibrated positions)" : calibrationFile,
           episodes: String(episodes),
           episode_seconds: String(episodeSeconds),
           control_hz: String(1 / binding.periodSec),
         },
       });
-      if (!args.options.json) io.out(`s2r deploy: ${episodes} episode(s) of ${episodeSeconds} s on rig ${rig.name} at ${port}; log ${log.file}\n`);
+      if (!args.options.json) io.out(`s2r deploy: ${episodes} episode(s) of ${episodeSeconds} s on rig ${rig.name} at ${connection}; log ${log.file}\n`);
       const result = await runDeploySession({
         hardware,
         policy,
@@ -148,6 +172,17 @@ export const command: Command = {
     }
   },
 };
+
+/** --ros2 and the serial options exclude each other; each side's options need their side. */
+function checkTransportOptions(options: Record<string, unknown>, ros2: boolean): void {
+  const serialOnly = ["port", "calibration", "baud"];
+  const ros2Only = ["domain", "state-topic", "command-topic", "stale-ms"];
+  for (const o of ros2 ? serialOnly : ros2Only) {
+    if (options[o] !== undefined) throw new UsageError(ros2 ? `s2r deploy: --${o} does not apply with --ros2 (the robot is reached over ROS 2 and publishes calibrated positions)` : `s2r deploy: --${o} needs --ros2`);
+  }
+  const stale = options["stale-ms"];
+  if (stale !== undefined && !((stale as number) > 0)) throw new UsageError(`s2r deploy: --stale-ms must be > 0, got ${stale}`);
+}
 
 /** policy.json next to the ONNX file, else <name>.json. */
 function findManifest(onnxPath: string): string {

@@ -1,15 +1,18 @@
-import { UsageError } from "../args.js";
-import type { Command } from "../command.js";
+import { UsageError, type ParsedArgs } from "../args.js";
+import type { Command, CommandIO } from "../command.js";
 import { DEFAULT_THERMAL_OVERLOAD } from "../../robot/emulator/thermal-overload.js";
 
-/** `s2r emulate <rig> --link PATH`: the rig's Dynamixel bus on a pseudo-terminal, backed by the simulator in real time. */
+/**
+ * `s2r emulate <rig> --link PATH`: the rig's Dynamixel bus on a pseudo-terminal, backed by the simulator in real time.
+ * `s2r emulate <rig> --ros2`: the same simulator as a ros2_control robot on ROS 2 topics (runRos2 below).
+ */
 export const command: Command = {
   spec: {
     name: "emulate",
     summary: "",
     positionals: "<rig>",
     options: {
-      link: { kind: "string", value: "PATH", description: "path of the serial port to create (what `s2r deploy --port` opens) (required)" },
+      link: { kind: "string", value: "PATH", description: "path of the serial port to create (what `s2r deploy --port` opens) (required without --ros2)" },
       params: { kind: "string", value: "FILE", description: 'hidden parameters: {"values": {"actuators.arm.Rm": 9.1, ...}, "zeroCounts": {...}} or a sysid params.json' },
       seed: { kind: "integer", value: "N", description: "draw hidden parameters from the task's randomization ranges and hidden encoder zeros" },
       baud: { kind: "integer", value: "BAUD", description: "bus speed (default: the rig file's)" },
@@ -17,6 +20,14 @@ export const command: Command = {
       "continuous-current": { kind: "number", value: "A", description: "current the motor carries indefinitely without heating", default: DEFAULT_THERMAL_OVERLOAD.continuousAmps },
       reveal: { kind: "boolean", description: "print the hidden parameters and encoder zeros" },
       json: { kind: "boolean", description: "print the ready line (and --reveal's figures) as JSON" },
+      // ROS 2 (--ros2) ------------------------------------------------------
+      ros2: { kind: "boolean", description: "be a ros2_control robot on ROS 2 instead of a serial bus: JointState out, volts in (the rig file's ros2 topics)" },
+      domain: { kind: "integer", value: "N", description: "with --ros2: ROS 2 domain id (default ROS_DOMAIN_ID, else 0)" },
+      rate: { kind: "number", value: "HZ", description: "with --ros2: JointState messages per second", default: 200 },
+      "command-timeout": { kind: "number", value: "MS", description: "with --ros2: hold 0 V when no command arrived for this long (default the rig's safety.watchdogMs)" },
+      "no-velocity": { kind: "boolean", description: "with --ros2: publish no velocities (a robot whose interface exports none)" },
+      "state-topic": { kind: "string", value: "TOPIC", description: "with --ros2: JointState topic (default the rig file's ros2.jointStatesTopic)" },
+      "command-topic": { kind: "string", value: "TOPIC", description: "with --ros2: command topic (default the rig file's ros2.commandTopic)" },
     },
     details: [
       "The emulator serves every device of the rig file (e.g. ID 1 arm motor, ID 2 pendulum encoder) with the",
@@ -25,13 +36,22 @@ export const command: Command = {
       "overload trip (Hardware Error Status bit 5, cleared by Reboot) behave as on the real servo.",
       "Without --params or --seed the parameters are nominal and the encoders read 0 at the joint zeros.",
       "Runs until Ctrl-C / SIGTERM, then removes the link.",
+      "",
+      "With --ros2 the simulator is a ros2_control robot instead: sensor_msgs/JointState (calibrated positions,",
+      "velocities, motor current as effort; stamped) at --rate, and the newest std_msgs/Float64MultiArray command",
+      "(volts, clamped to the rig's limits) applied as it arrives. ros2_control's forward command controller",
+      "would hold the last command forever; this robot holds 0 V after --command-timeout without a command, as",
+      "the Bus Watchdog does on the serial rig. No overload model (--overload and --continuous-current are for",
+      "the serial bus).",
     ].join("\n"),
   },
   async run(args, io) {
     const rigName = args.positionals[0];
     if (!rigName) throw new UsageError("s2r emulate: which rig? e.g. s2r emulate furuta --link /tmp/furuta-bus");
+    if (args.options.ros2) return runRos2(rigName, args, io);
     const link = args.options.link as string | undefined;
-    if (!link) throw new UsageError("s2r emulate: --link is required (the path of the serial port to create, e.g. /tmp/furuta-bus)");
+    if (!link) throw new UsageError("s2r emulate: --link is required (the path of the serial port to create, e.g. /tmp/furuta-bus), or --ros2");
+    for (const o of ROS2_ONLY) if (args.options[o] !== undefined && args.options[o] !== false) throw new UsageError(`s2r emulate: --${o} is for --ros2`);
     const overload = args.options.overload as number;
     if (!(overload > 0)) throw new UsageError(`s2r emulate: --overload must be > 0, got ${overload}`);
     const continuous = args.options["continuous-current"] as number;
@@ -89,3 +109,93 @@ export const command: Command = {
     return 0;
   },
 };
+
+// --ros2 ----------------------------------------------------------------------
+
+const ROS2_ONLY = ["domain", "command-timeout", "no-velocity", "state-topic", "command-topic"] as const;
+const SERIAL_ONLY = ["link", "baud"] as const;
+
+/** `s2r emulate <rig> --ros2`: the simulator as a ros2_control robot on the rig file's ROS 2 topics, until Ctrl-C / SIGTERM. */
+async function runRos2(rigName: string, args: ParsedArgs, io: CommandIO): Promise<number> {
+  for (const o of SERIAL_ONLY) if (args.options[o] !== undefined) throw new UsageError(`s2r emulate: --${o} is for the serial bus; it does not apply with --ros2`);
+  const rate = args.options.rate as number;
+  if (!(rate > 0 && rate <= 1000)) throw new UsageError(`s2r emulate: --rate must be in (0, 1000] Hz, got ${rate}`);
+  const timeoutArg = args.options["command-timeout"] as number | undefined;
+  if (timeoutArg !== undefined && !(timeoutArg > 0)) throw new UsageError(`s2r emulate: --command-timeout must be > 0 ms, got ${timeoutArg}`);
+
+  const { loadRigConfig } = await import("../../robot/rigs/rig-config.js");
+  const { getTask } = await import("../../sim/tasks/registry.js");
+  const { setupTask } = await import("../../sim/env/sim-env.js");
+  const { emulatorParams, describeEmulatorParams } = await import("../../robot/emulator/emulator-params.js");
+  const { Ros2EmulatedRobot } = await import("../../robot/emulator/ros2-emulated-robot.js");
+  const { serveRos2Emulator } = await import("../../robot/emulator/ros2-serve-emulator.js");
+  const { openRos2Transport } = await import("../../robot/ros2/open.js");
+
+  const rig = loadRigConfig(rigName);
+  const task = getTask(rig.task);
+  const setup = setupTask(task, task.configSchema.parse({}, "task"));
+  const seed = args.options.seed as number | undefined;
+  const params = emulatorParams(setup, rig, { seed, file: args.options.params as string | undefined });
+  const commandTimeoutMs = timeoutArg ?? rig.safety.watchdogMs;
+  const robot = await Ros2EmulatedRobot.create({ rig, setup, params, seed: seed ?? 0, commandTimeoutMs, omitVelocity: args.options["no-velocity"] as boolean });
+  robot.warmUp();
+  let transport;
+  let server;
+  let failure: Error | undefined;
+  let rejectedShown = 0;
+  try {
+    transport = await openRos2Transport({ domainId: args.options.domain as number | undefined });
+    server = serveRos2Emulator(robot, transport, {
+      rateHz: rate,
+      stateTopic: args.options["state-topic"] as string | undefined,
+      commandTopic: args.options["command-topic"] as string | undefined,
+      onError: (e) => (failure ??= e),
+      // The first few say what is wrong; a flood would drown the terminal.
+      onRejected: (problem) => rejectedShown++ < 5 && io.err(`s2r emulate: ${problem}\n`),
+    });
+  } catch (e) {
+    transport?.dispose();
+    robot.dispose();
+    io.err(`s2r emulate: ${(e as Error).message}\n`);
+    return 1;
+  }
+  const ready = {
+    event: "ready",
+    rig: rig.name,
+    transport: transport.name,
+    domain: transport.domainId,
+    stateTopic: server.stateTopic,
+    commandTopic: server.commandTopic,
+    joints: robot.jointNames,
+    rateHz: rate,
+    commandTimeoutMs,
+    parameters: params.source,
+  };
+  // Encoder zero counts mean nothing here: the robot publishes calibrated positions.
+  const revealed = args.options.reveal ? { params: describeEmulatorParams(setup, params).params } : undefined;
+  if (args.options.json) {
+    io.out(JSON.stringify(revealed ? { ...ready, ...revealed } : ready) + "\n");
+  } else {
+    io.out(`s2r emulate: rig ${rig.name} as a ros2_control robot on ROS 2 (${transport.name}, domain ${transport.domainId}): ${server.stateTopic} at ${rate} Hz, volts on ${server.commandTopic}; parameters: ${params.source}${params.hidden && !revealed ? ", hidden (--reveal prints them)" : ""}\n`);
+    if (revealed) io.out(`${JSON.stringify(revealed, null, 2)}\n`);
+  }
+  await Promise.race([
+    server.ended,
+    new Promise<void>((resolve) => {
+      if (io.signal.aborted) resolve();
+      io.signal.addEventListener("abort", () => resolve(), { once: true });
+    }),
+  ]);
+  await server.close();
+  transport.dispose();
+  robot.dispose();
+  const s = robot.stats;
+  io.err(
+    `s2r emulate: stopped; ${(s.physicsSteps * robot.plant.physicsDt).toFixed(1)} s simulated, ${s.skippedSteps} steps skipped (stalls), ${server.published} joint states published, ${s.commandsApplied} commands applied (${s.commandsClamped} clamped, ${s.commandsRejected} ignored), ${s.commandTimeouts} command timeouts\n`,
+  );
+  if (failure) {
+    io.err(`s2r emulate: ${failure.message}\n`);
+    return 1;
+  }
+  return 0;
+}
