@@ -7,3 +7,5 @@ export * from "./transport.js";
 export * from "./open.js";
 export * from "./latest.js";
 export * from "./match.js";
+export * from "./ros2-hardware.js";
+export * from "./joint-state-map.js";

@@ -6,11 +6,9 @@
  * Where Cyclone DDS is not installed these tests skip, saying why; in CI
  * (CI=true) a missing Cyclone fails them instead.
  */
-import { test, type TestContext } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { projectPath } from "../../common/paths.js";
-import { readNativeStatus } from "../../robot/ros2/cyclone/native.js";
 import { openCycloneTransport } from "../../robot/ros2/cyclone/transport.js";
 import { randomLoopbackDomainId, useLoopbackCyclone } from "../../robot/ros2/cyclone/loopback.js";
 import { TestPeer } from "../../robot/ros2/cyclone/peer.js";
@@ -18,23 +16,13 @@ import { openRos2Transport } from "../../robot/ros2/open.js";
 import { waitForMatch } from "../../robot/ros2/match.js";
 import { LatestMessage } from "../../robot/ros2/latest.js";
 import type { Float64MultiArray, Image, JointState } from "../../robot/ros2/messages.js";
+import { cycloneAvailable } from "./cyclone-available.js";
 
 const STATE = "/joint_states";
 const COMMAND = "/arm_voltage_controller/commands";
 const JOINT_STATE = "sensor_msgs/msg/JointState";
 const F64_ARRAY = "std_msgs/msg/Float64MultiArray";
 
-/** Builds the addon and peer if needed (a no-op when up to date) and reports whether the tests can run. */
-function cycloneAvailable(t: TestContext): boolean {
-  execFileSync(process.execPath, [projectPath("scripts", "build-native.mjs"), "--quiet"], { stdio: ["ignore", "ignore", "pipe"] });
-  const status = readNativeStatus();
-  if (status?.built) return true;
-  const reason = `Cyclone DDS addon not built: ${status?.reason ?? "no build/native-status.json"} (${status?.install ?? ""})`;
-  // A compile failure is a bug everywhere; missing Cyclone DDS (or compiler) is only acceptable outside CI.
-  if (process.env.CI === "true" || !status?.missing?.length) assert.fail(reason);
-  t.skip(reason);
-  return false;
-}
 
 const domainId = randomLoopbackDomainId();
 useLoopbackCyclone();

@@ -8,9 +8,9 @@
  * not installed the ROS 2 tests skip, saying why; in CI (CI=true) a missing
  * Cyclone fails them instead.
  */
-import { test, type TestContext } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -23,13 +23,13 @@ import { writeRandomPolicy } from "../../robot/control/random-policy.js";
 import { HardwareError } from "../../robot/hardware/interface.js";
 import { readSessionLog } from "../../robot/log/read-session-log.js";
 import { loadRigConfig } from "../../robot/rigs/rig-config.js";
-import { readNativeStatus } from "../../robot/ros2/cyclone/native.js";
 import { randomLoopbackDomainId, useLoopbackCyclone } from "../../robot/ros2/cyclone/loopback.js";
 import { openCycloneTransport } from "../../robot/ros2/cyclone/transport.js";
 import { JointStateMapper } from "../../robot/ros2/joint-state-map.js";
 import { waitForMatch } from "../../robot/ros2/match.js";
 import { timeFromMs, type JointState } from "../../robot/ros2/messages.js";
 import { Ros2Hardware } from "../../robot/ros2/ros2-hardware.js";
+import { cycloneAvailable } from "./cyclone-available.js";
 
 const STATE = "/joint_states";
 const COMMAND = "/arm_voltage_controller/commands";
@@ -55,17 +55,6 @@ const rigFile = join(dir, "furuta.json");
   writeFileSync(rigFile, JSON.stringify(r));
 }
 
-/** Builds the addon if needed (a no-op when up to date) and reports whether the ROS 2 tests can run. */
-function cycloneAvailable(t: TestContext): boolean {
-  execFileSync(process.execPath, [projectPath("scripts", "build-native.mjs"), "--quiet"], { stdio: ["ignore", "ignore", "pipe"] });
-  const status = readNativeStatus();
-  if (status?.built) return true;
-  const reason = `Cyclone DDS addon not built: ${status?.reason ?? "no build/native-status.json"} (${status?.install ?? ""})`;
-  // A compile failure is a bug everywhere; missing Cyclone DDS (or a compiler) is only acceptable outside CI.
-  if (process.env.CI === "true" || !status?.missing?.length) assert.fail(reason);
-  t.skip(reason);
-  return false;
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

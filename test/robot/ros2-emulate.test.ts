@@ -7,11 +7,10 @@
  * Where Cyclone DDS is not installed the ROS 2 test skips, saying why; in CI
  * (CI=true) a missing Cyclone fails it instead.
  */
-import { test, type TestContext } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { projectPath } from "../../common/paths.js";
 import { main } from "../../launch/cli.js";
 import { setupTask } from "../../sim/env/sim-env.js";
 import { RobotPlant } from "../../sim/plant.js";
@@ -20,11 +19,11 @@ import { emulatorParams } from "../../robot/emulator/emulator-params.js";
 import { Ros2EmulatedRobot } from "../../robot/emulator/ros2-emulated-robot.js";
 import { loadRigConfig } from "../../robot/rigs/rig-config.js";
 import { RigUnits } from "../../robot/rigs/units.js";
-import { readNativeStatus } from "../../robot/ros2/cyclone/native.js";
 import { randomLoopbackDomainId, useLoopbackCyclone } from "../../robot/ros2/cyclone/loopback.js";
 import { openCycloneTransport } from "../../robot/ros2/cyclone/transport.js";
 import { waitForMatch } from "../../robot/ros2/match.js";
 import { float64MultiArray, timeToMs, type JointState } from "../../robot/ros2/messages.js";
+import { cycloneAvailable } from "./cyclone-available.js";
 
 const rig = loadRigConfig("furuta");
 const task = getTask("furuta");
@@ -33,16 +32,6 @@ const units = RigUnits.of(rig);
 const KM = 0.042;
 const RM = 8.4;
 
-/** Builds the addon if needed (a no-op when up to date) and reports whether the ROS 2 tests can run. */
-function cycloneAvailable(t: TestContext): boolean {
-  execFileSync(process.execPath, [projectPath("scripts", "build-native.mjs"), "--quiet"], { stdio: ["ignore", "ignore", "pipe"] });
-  const status = readNativeStatus();
-  if (status?.built) return true;
-  const reason = `Cyclone DDS addon not built: ${status?.reason ?? "no build/native-status.json"} (${status?.install ?? ""})`;
-  if (process.env.CI === "true" || !status?.missing?.length) assert.fail(reason);
-  t.skip(reason);
-  return false;
-}
 
 test("the ROS 2 robot core: calibrated readings of the simulator fed the commanded volts, clamped, with a command timeout", async () => {
   const params = emulatorParams(setup, rig);
