@@ -52,7 +52,7 @@ export const runConfigSchema = obj({
   numEnvs: int(64, { min: 1 }),
   /** Worker threads stepping the environments (0 = in the main thread). */
   workers: int(2, { min: 0, max: 64 }),
-  totalSteps: int(20_000_000, { min: 1 }),
+  totalSteps: int(6_000_000, { min: 1 }),
   seed: int(1, { min: 0 }),
   /** Save a checkpoint (and redraw the report) every this many updates. */
   checkpointEvery: int(20, { min: 1 }),
