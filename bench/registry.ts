@@ -61,4 +61,9 @@ export const BENCHES: BenchEntry[] = [
     summary: "Shipped Furuta policy deployed over a pty to the real-time emulator with hidden parameters: successes of 10 episodes",
     run: async (o) => (await import("./deploy.js")).benchDeploy(o),
   },
+  {
+    name: "sysid",
+    summary: "System identification on 20 s of simulated Furuta data: per-parameter errors, held-out error ratio, fit seconds (one thread)",
+    run: async (o) => (await import("./sysid.js")).benchSysid(o),
+  },
 ];

@@ -1,5 +1,6 @@
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync, mkdirSync, existsSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { writeFileAtomic } from "../common/atomic-file.js";
 import type { EnvSpec } from "../sim/env/contract.js";
 
 /**
@@ -29,25 +30,8 @@ export interface Checkpoint {
 export const CHECKPOINT_FILE = "checkpoint.json";
 
 export function writeCheckpoint(dir: string, ck: Checkpoint): string {
-  mkdirSync(dir, { recursive: true });
   const file = join(dir, CHECKPOINT_FILE);
-  const tmp = `${file}.tmp-${process.pid}`;
-  const fd = openSync(tmp, "w");
-  try {
-    writeSync(fd, JSON.stringify(ck));
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, file);
-  // Make the rename itself durable.
-  try {
-    const dfd = openSync(dirname(file), "r");
-    fsyncSync(dfd);
-    closeSync(dfd);
-  } catch {
-    /* some filesystems refuse to fsync a directory; the rename is still atomic */
-  }
+  writeFileAtomic(file, JSON.stringify(ck));
   return file;
 }
 

@@ -14,8 +14,9 @@
  */
 
 import { createHash } from "node:crypto";
-import { readFileSync, renameSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { basename } from "node:path";
+import { writeJsonFileValidated } from "../common/atomic-file.js";
 import { readJsonFile } from "../common/json-file.js";
 import { ConfigError, arrayOf, int, num, obj, oneOf, optional, str, type Infer, type Schema } from "../common/schema.js";
 import { inspectOnnxFile, type InspectedModel } from "./onnx/inspect-model.js";
@@ -133,16 +134,7 @@ export function readManifest(file: string): Manifest {
 
 /** Validates and writes policy.json (via a temporary file, so a crash never leaves half a manifest). */
 export function writeManifest(file: string, m: Manifest): void {
-  let checked: Manifest;
-  try {
-    checked = manifestSchema.parse(JSON.parse(JSON.stringify(m)), "");
-  } catch (e) {
-    if (e instanceof ConfigError) throw new ConfigError(e.path, e.problem, file);
-    throw e;
-  }
-  const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, JSON.stringify(checked, null, 2) + "\n");
-  renameSync(tmp, file);
+  writeJsonFileValidated(file, m, manifestSchema);
 }
 
 export function sha256Hex(bytes: Uint8Array): string {

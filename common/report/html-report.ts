@@ -2,8 +2,7 @@
  * One self-contained HTML file per report (inline CSS and SVG, nothing
  * fetched), written atomically so a reader never sees half a report.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from "node:fs";
-import { basename, dirname, join, resolve } from "node:path";
+import { writeFileAtomic } from "../atomic-file.js";
 import { escapeXml } from "./escape.js";
 
 export type TableCell = string | number | boolean | null | undefined;
@@ -71,28 +70,10 @@ export function renderHtmlReport(report: HtmlReport): string {
  * temporary file in the same folder, is synced, then renamed over `file`.
  */
 export function writeHtmlReport(file: string, report: HtmlReport): void {
-  const html = renderHtmlReport(report);
-  const target = resolve(file);
-  mkdirSync(dirname(target), { recursive: true });
-  const tmp = join(dirname(target), `.${basename(target)}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
   try {
-    const fd = openSync(tmp, "w");
-    try {
-      const bytes = Buffer.from(html, "utf8");
-      let off = 0;
-      while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, target);
+    writeFileAtomic(file, renderHtmlReport(report));
   } catch (e) {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      /* never created, or already renamed */
-    }
-    throw new Error(`report ${file}: cannot write: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new Error(`report ${(e as Error).message}`);
   }
 }
 

@@ -8,7 +8,7 @@
  *    "joints": {"arm_joint": {"zeroCounts": 1873}, "pendulum_joint": {"zeroCounts": 3, "stddevCounts": 0.4}}}
  */
 
-import { renameSync, writeFileSync } from "node:fs";
+import { writeJsonFileValidated } from "../../common/atomic-file.js";
 import { readJsonFile } from "../../common/json-file.js";
 import { ConfigError, int, num, obj, optional, recordOf, str, type Infer, type Schema } from "../../common/schema.js";
 import { rigJointOrder, type RigConfig } from "./rig-config.js";
@@ -79,16 +79,7 @@ export function readCalibration(file: string, rig?: RigConfig): Calibration {
 
 /** Validates and writes a calibration file (through a temporary file, so a crash never leaves half of one). */
 export function writeCalibration(file: string, c: Calibration): void {
-  let checked: Calibration;
-  try {
-    checked = calibrationSchema.parse(JSON.parse(JSON.stringify(c)), "");
-  } catch (e) {
-    if (e instanceof ConfigError) throw new ConfigError(e.path, e.problem, file);
-    throw e;
-  }
-  const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, JSON.stringify(checked, null, 2) + "\n");
-  renameSync(tmp, file);
+  writeJsonFileValidated(file, c, calibrationSchema);
 }
 
 /** Zero counts and directions in the rig's joint order. */

@@ -89,9 +89,11 @@ export const FURUTA_DEFAULTS = {
     velocityFilter: 1,
   },
   randomization: [
-    // +-20 % on every nominal figure of the rig page (mr enters the dynamics only through Jr).
+    // +-20 % on every nominal figure of the rig page (mr enters the dynamics only through Jr, which the arm's mass scale sets).
     scale20("joints.pendulum_joint.origin"), // Lr
-    scale20("links.arm.inertia"), // Jr
+    // Jr: the arm's mass scale scales its whole inertia about the shaft (links.arm.inertia would scale
+    // only the part about its centre of mass, a quarter of Jr).
+    scale20("links.arm.mass"), // Jr
     scale20("joints.arm_joint.damping"), // Dr
     scale20("links.pendulum.scale"), // Lp
     scale20("links.pendulum.mass"), // mp
