@@ -9,8 +9,8 @@
  *
  * Angles are continuous (multi-turn encoders; never wrapped to (-pi, pi]).
  */
-import { readFileSync } from "node:fs";
 import { ConfigError } from "../../common/schema.js";
+import { readJsonFile } from "../../common/json-file.js";
 
 export interface SysidDataset {
   /** Sample times, s, strictly increasing. */
@@ -124,19 +124,7 @@ export function datasetFromJson(value: unknown, source = "dataset"): SysidDatase
 
 /** Reads a dataset JSON file (see datasetFromJson); errors name the file and field. */
 export function readDatasetFile(file: string): SysidDataset {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (e) {
-    throw new ConfigError("", `cannot read file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, file);
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (e) {
-    throw new ConfigError("", `not valid JSON: ${(e as Error).message}`, file);
-  }
-  return datasetFromJson(value, file);
+  return datasetFromJson(readJsonFile(file, { defaultValue: undefined, parse: (v) => v }), file);
 }
 
 export { simulateDataset, type SimulateDatasetOptions, type SimulatedDataset, type CommandSource } from "./simulate-dataset.js";
