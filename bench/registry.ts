@@ -66,4 +66,9 @@ export const BENCHES: BenchEntry[] = [
     summary: "System identification on 20 s of simulated Furuta data: per-parameter errors, held-out error ratio, fit seconds (one thread)",
     run: async (o) => (await import("./sysid.js")).benchSysid(o),
   },
+  {
+    name: "calibration",
+    summary: "s2r calibrate, sysid record and sysid fit against the real-time emulator with hidden parameters: zero errors (counts), per-parameter errors, held-out error ratio",
+    run: async (o) => (await import("./calibration.js")).benchCalibration(o),
+  },
 ];

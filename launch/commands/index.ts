@@ -26,4 +26,7 @@ export const COMMANDS: CommandEntry[] = [
   { name: "ros2 doctor", summary: "Which ROS 2 transport (rclnodejs or Cyclone DDS) works here, and what to install for the others", load: async () => (await import("./ros2-doctor.js")).command },
   { name: "deploy", summary: "Run a policy (ONNX + policy.json) on a rig for N episodes, with safety layer, watchdog and a session log", load: async () => (await import("./deploy.js")).command },
   { name: "emulate", summary: "Serve a rig's Dynamixel bus on a pseudo-terminal, backed by the simulator in real time", load: async () => (await import("./emulate.js")).command },
+  { name: "calibrate", summary: "Find a rig's encoder zeros: slow moves to the arm's hard stops (stall detection), the pendulum averaged hanging still", load: async () => (await import("./calibrate.js")).command },
+  { name: "sysid record", summary: "Record a safe excitation of a calibrated rig (chirp + PRBS, travel kept within +-1.5 rad) to an MCAP log for system identification", load: async () => (await import("./sysid-record.js")).command },
+  { name: "sysid fit", summary: "Fit the simulator's physical parameters to a recorded excitation: params.json with uncertainties, and a held-out report", load: async () => (await import("./sysid-fit.js")).command },
 ];

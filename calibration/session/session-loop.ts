@@ -1,0 +1,190 @@
+/**
+ * The fixed-rate loop of a calibration or identification session on the
+ * robot, phase by phase: read -> the phase's controller -> safety layer ->
+ * write, then log. A phase is a small controller (move to a hard stop, wait
+ * for the pendulum to hang still, play an excitation signal...) that says
+ * when it is done; phases that only observe (torque off) read and log.
+ *
+ * Unlike the policy control loop (robot/control/control-loop.ts) there is no
+ * observation or action map: a phase writes volts directly, and every phase
+ * has a time limit, so a procedure that does not converge ends in an error
+ * instead of running forever. The loop never deactivates the hardware
+ * itself: the session owning it does, on every exit path (see
+ * session-guard.ts), so torque stays on between consecutive driven phases.
+ */
+import type { HardwareInterface, JointStateFrame } from "../../robot/hardware/interface.js";
+import type { SessionLog } from "../../robot/log/session-log.js";
+import type { Ticker } from "../../robot/control/control-loop.js";
+import type { SafetyLayer } from "../../robot/safety.js";
+import { nowSec, PeriodicTimer } from "../../robot/timing.js";
+import { SampleRecorder } from "./sample-recorder.js";
+
+export interface Phase {
+  /** Shown in events and errors, e.g. "seek lower stop of arm_joint". */
+  name: string;
+  /** True: the phase writes commands (torque must be on). False: it only reads (torque off). */
+  drive: boolean;
+  /** The phase fails with a PhaseTimeoutError after this long, s. */
+  maxSeconds: number;
+  /**
+   * One cycle: `frame` just read, `seconds` since the phase's first reading.
+   * Driven phases write their volts (actuator order) into `command`, which
+   * arrives zeroed. Return true when the phase is done (that cycle's command
+   * is still written).
+   */
+  step(frame: JointStateFrame, seconds: number, command: Float64Array): boolean;
+}
+
+/** The session was interrupted (Ctrl-C / SIGTERM): io.signal fired. */
+export class SessionInterruptedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "SessionInterruptedError";
+  }
+}
+
+/** A phase did not finish within its time limit. */
+export class PhaseTimeoutError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "PhaseTimeoutError";
+  }
+}
+
+/** The loop missed more deadlines than the rig allows (the rig page: torque off when the loop misses its deadline). */
+export class DeadlineBudgetError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "DeadlineBudgetError";
+  }
+}
+
+export interface SessionLoopOptions {
+  hardware: HardwareInterface;
+  log: SessionLog;
+  periodSec: number;
+  /** Every driven command passes it. */
+  safety: SafetyLayer;
+  /** Deadline misses tolerated per phase; one more ends the session. */
+  deadlineMissBudget: number;
+  signal?: AbortSignal;
+  /** Ticker per phase; default a real-time PeriodicTimer. LockstepTicker for simulated hardware. */
+  ticker?: (periodSec: number) => Ticker;
+  /** Keep every cycle for the session's report; default true. */
+  record?: boolean;
+}
+
+export interface PhaseResult {
+  name: string;
+  /** Phase time at its last cycle, s. */
+  seconds: number;
+  cycles: number;
+  deadlineMisses: number;
+}
+
+export class SessionLoop {
+  readonly hardware: HardwareInterface;
+  /** Every cycle of every phase (session time, readings, commands written), for reports. */
+  readonly recorder: SampleRecorder;
+  /** Phases run so far, in order. */
+  readonly phases: (PhaseResult & { startSeconds: number })[] = [];
+  private readonly command: Float64Array;
+  private readonly safe: Float64Array;
+  private readonly zero: Float64Array;
+  private sessionStart = NaN;
+
+  constructor(private readonly o: SessionLoopOptions) {
+    if (!(o.periodSec > 0)) throw new RangeError(`session loop: periodSec must be > 0, got ${o.periodSec}`);
+    this.hardware = o.hardware;
+    const nCmd = o.hardware.commandNames.length;
+    this.command = new Float64Array(nCmd);
+    this.safe = new Float64Array(nCmd);
+    this.zero = new Float64Array(nCmd);
+    this.recorder = new SampleRecorder(o.hardware.jointNames, o.hardware.commandNames, o.record ?? true);
+  }
+
+  get periodSec(): number {
+    return this.o.periodSec;
+  }
+
+  /** Session time of a hardware stamp: seconds since the first reading of the session. */
+  sessionSeconds(stamp: number): number {
+    if (Number.isNaN(this.sessionStart)) this.sessionStart = stamp;
+    return stamp - this.sessionStart;
+  }
+
+  /** An event in the session's log (findings, status). */
+  event(level: "info" | "warn" | "error", message: string): void {
+    this.o.log.event(level, message);
+  }
+
+  /** Runs `phase` until it is done; throws on interruption, timeout, deadline budget or any hardware error. */
+  async run(phase: Phase): Promise<PhaseResult> {
+    const { hardware: hw, log, safety, signal } = this.o;
+    const ticker: Ticker = this.o.ticker?.(this.o.periodSec) ?? new PeriodicTimer(this.o.periodSec);
+    const periodSec = this.o.periodSec;
+    let start = NaN;
+    let startSeconds = 0;
+    let cycles = 0;
+    let misses = 0;
+    let seconds = 0;
+    let prevWoke = NaN;
+    log.event("info", `${phase.name}: started`);
+    for (;;) {
+      if (signal?.aborted) throw new SessionInterruptedError(`interrupted during ${phase.name} (${abortReason(signal)})`);
+      const tick = await ticker.waitNext();
+      if (signal?.aborted) throw new SessionInterruptedError(`interrupted during ${phase.name} (${abortReason(signal)})`);
+      // Stamped when the reading is requested, not when it arrives: the devices sample their
+      // registers as the request reaches them, and the tick schedule is regular to a few
+      // microseconds while the answers' arrival jitters by milliseconds (a fit that steps its
+      // simulator by these stamps would see that jitter as commands held for the wrong time).
+      const logTime = log.now();
+      const t0 = nowSec();
+      const frame = await hw.read();
+      const t1 = nowSec();
+      if (Number.isNaN(start)) {
+        start = frame.stamp;
+        startSeconds = this.sessionSeconds(frame.stamp);
+      }
+      seconds = frame.stamp - start;
+      this.command.fill(0);
+      const done = phase.step(frame, seconds, this.command);
+      let written = this.zero;
+      const t2 = nowSec();
+      if (phase.drive) {
+        safety.filter(this.command, frame.position, frame.velocity, this.safe);
+        await hw.write(this.safe);
+        written = this.safe;
+      }
+      const t3 = nowSec();
+      cycles++;
+      // Logging after the write, as in the policy loop: the log never delays a command.
+      log.jointState({ name: frame.names, position: frame.position, velocity: frame.velocity, effort: frame.effort }, logTime);
+      if (phase.drive) log.command(written, logTime);
+      this.recorder.push(this.sessionSeconds(frame.stamp), frame, written, phase.drive);
+      const late = !ticker.lockstep && (tick.missed || t3 - tick.due > periodSec);
+      const periodMs = ticker.lockstep || Number.isNaN(prevWoke) ? periodSec * 1000 : (tick.woke - prevWoke) * 1000;
+      prevWoke = tick.woke;
+      log.timing({ cycle: cycles - 1, periodMs, targetPeriodMs: periodSec * 1000, readMs: (t1 - t0) * 1000, inferMs: (t2 - t1) * 1000, writeMs: (t3 - t2) * 1000, deadlineMissed: late }, logTime);
+      if (late) {
+        misses++;
+        log.event("warn", `${phase.name}: deadline missed at cycle ${cycles} (${misses} of ${this.o.deadlineMissBudget} allowed)`);
+        if (misses > this.o.deadlineMissBudget) {
+          throw new DeadlineBudgetError(`${phase.name}: ${misses} deadline misses at ${(1 / periodSec).toFixed(0)} Hz, more than the rig's budget of ${this.o.deadlineMissBudget}`);
+        }
+      }
+      if (done) break;
+      if (seconds > phase.maxSeconds) throw new PhaseTimeoutError(`${phase.name} did not finish within ${phase.maxSeconds} s`);
+    }
+    const result = { name: phase.name, seconds, cycles, deadlineMisses: misses };
+    this.phases.push({ ...result, startSeconds });
+    log.event("info", `${phase.name}: done after ${seconds.toFixed(2)} s (${cycles} cycles, ${misses} deadline misses)`);
+    return result;
+  }
+}
+
+function abortReason(signal: AbortSignal): string {
+  const r = signal.reason as unknown;
+  if (r instanceof Error) return r.message;
+  return r === undefined ? "aborted" : String(r);
+}
