@@ -79,7 +79,7 @@ test("recenterRandomization narrows identified entries to +-2 sd (floored), keep
   // Rm was not identified: the task's own entry stays.
   assert.deepEqual(byTarget.get("actuators.arm.Rm"), spec.find((e) => e.target === "actuators.arm.Rm"));
   // Everything else is untouched.
-  for (const e of spec) if (!["links.pendulum.scale", "joints.arm_joint.friction", "links.arm.inertia"].includes(e.target)) assert.deepEqual(byTarget.get(e.target), e);
+  for (const e of spec) if (!["links.pendulum.scale", "joints.arm_joint.friction", "links.arm.inertia", "links.arm.mass"].includes(e.target)) assert.deepEqual(byTarget.get(e.target), e);
   // A pinned entry the fit held at a fixed value stays at that value.
   const held = recenterRandomization(spec, { ...sample(), fixed: { "links.arm.inertia": 1.1 } }).find((e) => e.target === "links.arm.inertia")!;
   assert.equal(held.low, 1.1);

@@ -28,35 +28,44 @@ test("PPO solves the pendulum swing-up within a small budget", async () => {
 
 test("the OSI loss falls on the Furuta task; resume continues from the saved state", async () => {
   const dir = tmp();
+  // Two widely randomized parameters the history shows clearly (the arm's response to the previous
+  // voltage, the pendulum's swing), so that a few updates are enough to see the OSI learn.
   const partial = {
+    task: {
+      randomization: [
+        { target: "actuators.arm.km", distribution: "uniform", mode: "scale", low: 0.5, high: 1.5 },
+        { target: "links.pendulum.scale", distribution: "uniform", mode: "scale", low: 0.7, high: 1.3 },
+      ],
+    },
     policy: { arch: "gru", osi: "up", hidden: 32, osiHidden: 32, actorLayers: [32], criticLayers: [64] },
     ppo: { rolloutSteps: 32, chunkLength: 16, minibatches: 2, epochs: 3 },
-    run: { numEnvs: 16, workers: 0, totalSteps: 16 * 32 * 8, seed: 5, checkpointEvery: 4 },
+    run: { numEnvs: 16, workers: 0, totalSteps: 16 * 32 * 20, seed: 5, checkpointEvery: 4 },
   };
   const config = resolveTrainConfig("furuta", partial);
   const r1 = await train({ taskName: "furuta", config, outDir: dir });
-  assert.equal(r1.updates, 8);
+  assert.equal(r1.updates, 20);
   const rows = readFileSync(join(dir, "metrics.csv"), "utf8").trim().split("\n");
   const header = rows[0]!.split(",");
   const osiCol = header.indexOf("osiLoss");
   const osi = rows.slice(1).map((l) => Number(l.split(",")[osiCol]));
   assert.ok(osi.every(Number.isFinite));
-  assert.ok(osi[osi.length - 1]! < osi[0]!, `OSI loss did not fall: ${osi.map((x) => x.toFixed(3)).join(" ")}`);
-  assert.ok(header.some((h) => h.startsWith("osiErr:links.pendulum.mass")), "per-parameter OSI error columns");
+  const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
+  assert.ok(mean(osi.slice(-3)) < 0.8 * mean(osi.slice(0, 3)), `OSI loss did not fall: ${osi.map((x) => x.toFixed(3)).join(" ")}`);
+  assert.ok(header.some((h) => h.startsWith("osiErr:actuators.arm.km")), "per-parameter OSI error columns");
   assert.ok(existsSync(join(dir, "report.html")));
 
   const { checkpoint: saved } = readCheckpoint(dir);
-  assert.equal(saved.progress.update, 8);
+  assert.equal(saved.progress.update, 20);
   // Resume: the model starts exactly from the checkpoint, the counters continue, the metrics file grows.
-  const cfg2 = resolveTrainConfig("furuta", { ...partial, run: { ...partial.run, totalSteps: 16 * 32 * 10 } });
+  const cfg2 = resolveTrainConfig("furuta", { ...partial, run: { ...partial.run, totalSteps: 16 * 32 * 22 } });
   let firstWeights: unknown;
   const r2 = await train({ taskName: "furuta", config: cfg2, outDir: dir, resume: saved, log: () => {} });
-  assert.equal(r2.updates, 10);
-  assert.equal(r2.steps, 16 * 32 * 10);
+  assert.equal(r2.updates, 22);
+  assert.equal(r2.steps, 16 * 32 * 22);
   const { checkpoint: after } = readCheckpoint(dir);
-  assert.equal(after.progress.update, 10);
+  assert.equal(after.progress.update, 22);
   assert.ok(after.progress.wallSeconds >= saved.progress.wallSeconds);
-  assert.equal(readFileSync(join(dir, "metrics.csv"), "utf8").trim().split("\n").length, 1 + 10);
+  assert.equal(readFileSync(join(dir, "metrics.csv"), "utf8").trim().split("\n").length, 1 + 22);
   void firstWeights;
   rmSync(dir, { recursive: true, force: true });
 });
