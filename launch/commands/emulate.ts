@@ -57,18 +57,11 @@ export const command: Command = {
     const continuous = args.options["continuous-current"] as number;
     if (!(continuous >= 0)) throw new UsageError(`s2r emulate: --continuous-current must be >= 0 A, got ${continuous}`);
 
-    const { loadRigConfig } = await import("../../robot/rigs/rig-config.js");
-    const { getTask } = await import("../../sim/tasks/registry.js");
-    const { setupTask } = await import("../../sim/env/sim-env.js");
-    const { emulatorParams, describeEmulatorParams } = await import("../../robot/emulator/emulator-params.js");
+    const { describeEmulatorParams } = await import("../../robot/emulator/emulator-params.js");
     const { EmulatedRig } = await import("../../robot/emulator/emulated-rig.js");
     const { serveEmulator } = await import("../../robot/emulator/serve-emulator.js");
 
-    const rig = loadRigConfig(rigName);
-    const task = getTask(rig.task);
-    const setup = setupTask(task, task.configSchema.parse({}, "task"));
-    const seed = args.options.seed as number | undefined;
-    const params = emulatorParams(setup, rig, { seed, file: args.options.params as string | undefined });
+    const { rig, setup, seed, params } = await emulatedRigSetup(rigName, args);
     const baudRate = (args.options.baud as number | undefined) ?? rig.bus.baudRate;
     const emulated = await EmulatedRig.create({ rig, setup, params, seed: seed ?? 0, overload: { continuousAmps: continuous, tripAmpSquaredSeconds: overload } });
     emulated.warmUp();
@@ -123,19 +116,12 @@ async function runRos2(rigName: string, args: ParsedArgs, io: CommandIO): Promis
   const timeoutArg = args.options["command-timeout"] as number | undefined;
   if (timeoutArg !== undefined && !(timeoutArg > 0)) throw new UsageError(`s2r emulate: --command-timeout must be > 0 ms, got ${timeoutArg}`);
 
-  const { loadRigConfig } = await import("../../robot/rigs/rig-config.js");
-  const { getTask } = await import("../../sim/tasks/registry.js");
-  const { setupTask } = await import("../../sim/env/sim-env.js");
-  const { emulatorParams, describeEmulatorParams } = await import("../../robot/emulator/emulator-params.js");
+  const { describeEmulatorParams } = await import("../../robot/emulator/emulator-params.js");
   const { Ros2EmulatedRobot } = await import("../../robot/emulator/ros2-emulated-robot.js");
   const { serveRos2Emulator } = await import("../../robot/emulator/ros2-serve-emulator.js");
   const { openRos2Transport } = await import("../../robot/ros2/open.js");
 
-  const rig = loadRigConfig(rigName);
-  const task = getTask(rig.task);
-  const setup = setupTask(task, task.configSchema.parse({}, "task"));
-  const seed = args.options.seed as number | undefined;
-  const params = emulatorParams(setup, rig, { seed, file: args.options.params as string | undefined });
+  const { rig, setup, seed, params } = await emulatedRigSetup(rigName, args);
   const commandTimeoutMs = timeoutArg ?? rig.safety.watchdogMs;
   const robot = await Ros2EmulatedRobot.create({ rig, setup, params, seed: seed ?? 0, commandTimeoutMs, omitVelocity: args.options["no-velocity"] as boolean });
   robot.warmUp();
@@ -198,4 +184,18 @@ async function runRos2(rigName: string, args: ParsedArgs, io: CommandIO): Promis
     return 1;
   }
   return 0;
+}
+
+/** The rig, its task's simulator setup and the (hidden) parameters, shared by the serial and ROS 2 emulators. */
+async function emulatedRigSetup(rigName: string, args: ParsedArgs) {
+  const { loadRigConfig } = await import("../../robot/rigs/rig-config.js");
+  const { getTask } = await import("../../sim/tasks/registry.js");
+  const { setupTask } = await import("../../sim/env/sim-env.js");
+  const { emulatorParams } = await import("../../robot/emulator/emulator-params.js");
+  const rig = loadRigConfig(rigName);
+  const task = getTask(rig.task);
+  const setup = setupTask(task, task.configSchema.parse({}, "task"));
+  const seed = args.options.seed as number | undefined;
+  const params = emulatorParams(setup, rig, { seed, file: args.options.params as string | undefined });
+  return { rig, setup, seed, params };
 }
