@@ -32,6 +32,7 @@ import type { RigConfig, RigDevice } from "../rigs/rig-config.js";
 import { RigUnits } from "../rigs/units.js";
 import type { EmulatorParams } from "./emulator-params.js";
 import { DEFAULT_THERMAL_OVERLOAD, ThermalOverload, type ThermalOverloadOptions } from "./thermal-overload.js";
+import { RealTimeSteps } from "./real-time-steps.js";
 
 export interface EmulatedRigOptions {
   rig: RigConfig;
@@ -97,10 +98,8 @@ export class EmulatedRig {
   private readonly enabled: boolean[];
   private readonly volts: Float64Array;
   private readonly rng: Rng;
-  private readonly maxCatchUp: number;
   private readonly dt: number;
-  private t0Ms = NaN;
-  private steps = 0;
+  private readonly clock: RealTimeSteps;
 
   private constructor(
     readonly plant: RobotPlant,
@@ -114,8 +113,8 @@ export class EmulatedRig {
     this.enabled = robot.actuators.map(() => false);
     this.volts = new Float64Array(robot.actuators.length);
     this.rng = Rng.derive(options.seed ?? 0, 13);
-    this.maxCatchUp = options.maxCatchUpSteps ?? 50;
     this.dt = plant.physicsDt;
+    this.clock = new RealTimeSteps(this.dt * 1000, options.maxCatchUpSteps ?? 50);
     this.slots = rig.devices.map((d) => {
       const dof = plant.dofNames.indexOf(d.joint);
       if (dof < 0) throw new Error(`emulator: rig ${rig.name} device ID ${d.id} reads joint ${d.joint}, which robot ${robot.name} does not have (${plant.dofNames.join(", ")})`);
@@ -189,7 +188,7 @@ export class EmulatedRig {
    * waiting for the JIT. Only before serving (time zero not yet set).
    */
   warmUp(steps = 1000): void {
-    if (!Number.isNaN(this.t0Ms)) throw new Error("emulator: warmUp() after serving started");
+    if (this.clock.started) throw new Error("emulator: warmUp() after serving started");
     const q = Float64Array.from(this.plant.q);
     const qd = Float64Array.from(this.plant.qd);
     this.plant.setRuntimeParams(this.options.params.values);
@@ -209,20 +208,11 @@ export class EmulatedRig {
 
   /** Moves the simulation to `nowMs` (the first call sets time zero) and refreshes the present registers. */
   advanceTo(nowMs: number): void {
-    if (Number.isNaN(this.t0Ms)) this.t0Ms = nowMs;
-    // (The epsilon keeps e.g. 30 ms / 1 ms from flooring to 29 steps.)
-    let behind = Math.floor((nowMs - this.t0Ms) / (this.dt * 1000) + 1e-9) - this.steps;
+    const behind = this.clock.due(nowMs);
+    this.stats.skippedSteps = this.clock.skipped;
     if (behind <= 0) return;
-    if (behind > this.maxCatchUp) {
-      // The process stalled (GC, swap, a debugger): let simulated time lag rather than replay a burst.
-      const skip = behind - this.maxCatchUp;
-      this.t0Ms += skip * this.dt * 1000;
-      this.stats.skippedSteps += skip;
-      behind = this.maxCatchUp;
-    }
     for (let i = 0; i < behind; i++) {
       this.plant.advance(1);
-      this.steps++;
       this.heatMotors();
     }
     this.stats.physicsSteps += behind;

@@ -34,6 +34,7 @@ import { rigActuators, type RigConfig } from "../rigs/rig-config.js";
 import { RigUnits } from "../rigs/units.js";
 import type { EmulatorParams } from "./emulator-params.js";
 import { EMULATOR_PHYSICS_DT } from "./emulated-rig.js";
+import { RealTimeSteps } from "./real-time-steps.js";
 
 export interface Ros2EmulatedRobotOptions {
   rig: RigConfig;
@@ -99,10 +100,8 @@ export class Ros2EmulatedRobot {
   private readonly volts: Float64Array;
   private readonly rng: Rng;
   private readonly dt: number;
-  private readonly maxCatchUp: number;
   private readonly reading: Ros2JointReading;
-  private t0Ms = NaN;
-  private steps = 0;
+  private readonly clock: RealTimeSteps;
   /** Arrival time of the command in effect, ms (NaN: none yet or dropped). */
   private commandAtMs = NaN;
 
@@ -133,7 +132,7 @@ export class Ros2EmulatedRobot {
     this.volts = new Float64Array(robot.actuators.length);
     this.rng = Rng.derive(options.seed ?? 0, 14);
     this.dt = plant.physicsDt;
-    this.maxCatchUp = options.maxCatchUpSteps ?? 50;
+    this.clock = new RealTimeSteps(this.dt * 1000, options.maxCatchUpSteps ?? 50);
     const n = this.jointNames.length;
     this.reading = { position: new Float64Array(n), velocity: new Float64Array(options.omitVelocity ? 0 : n), effort: new Float64Array(n) };
     this.resetPlant();
@@ -158,7 +157,7 @@ export class Ros2EmulatedRobot {
    * waiting for the JIT. Only before time zero is set.
    */
   warmUp(steps = 1000): void {
-    if (!Number.isNaN(this.t0Ms)) throw new Error("emulator: warmUp() after serving started");
+    if (this.clock.started) throw new Error("emulator: warmUp() after serving started");
     this.plant.command(this.volts.map(() => 1));
     for (let i = 0; i < steps; i++) {
       this.plant.advance(1);
@@ -169,7 +168,7 @@ export class Ros2EmulatedRobot {
 
   /** Moves the simulation to `nowMs` (the first call sets time zero), dropping a command that timed out on the way. */
   advanceTo(nowMs: number): void {
-    if (Number.isNaN(this.t0Ms)) this.t0Ms = nowMs;
+    this.clock.start(nowMs);
     const expiry = this.commandAtMs + this.options.commandTimeoutMs;
     if (expiry <= nowMs) {
       this.stepTo(expiry);
@@ -252,17 +251,10 @@ export class Ros2EmulatedRobot {
   }
 
   private stepTo(nowMs: number): void {
-    // (The epsilon keeps e.g. 30 ms / 1 ms from flooring to 29 steps.)
-    let behind = Math.floor((nowMs - this.t0Ms) / (this.dt * 1000) + 1e-9) - this.steps;
+    const behind = this.clock.due(nowMs);
+    this.stats.skippedSteps = this.clock.skipped;
     if (behind <= 0) return;
-    if (behind > this.maxCatchUp) {
-      const skip = behind - this.maxCatchUp;
-      this.t0Ms += skip * this.dt * 1000;
-      this.stats.skippedSteps += skip;
-      behind = this.maxCatchUp;
-    }
     this.plant.advance(behind);
-    this.steps += behind;
     this.stats.physicsSteps += behind;
     const bad = this.plant.firstNonFinite();
     if (bad >= 0) throw new Error(`emulator: the simulation diverged at joint ${this.plant.dofNames[bad]} (t = ${this.plant.time.toFixed(3)} s)`);
