@@ -84,13 +84,7 @@ export const command: Command = {
       if (revealed) io.out(`${JSON.stringify(revealed, null, 2)}\n`);
     }
 
-    await Promise.race([
-      server.ended,
-      new Promise<void>((resolve) => {
-        if (io.signal.aborted) resolve();
-        io.signal.addEventListener("abort", () => resolve(), { once: true });
-      }),
-    ]);
+    await untilEndedOrInterrupted(server.ended, io.signal);
     await server.close();
     emulated.dispose();
     const s = emulated.stats;
@@ -165,13 +159,7 @@ async function runRos2(rigName: string, args: ParsedArgs, io: CommandIO): Promis
     io.out(`s2r emulate: rig ${rig.name} as a ros2_control robot on ROS 2 (${transport.name}, domain ${transport.domainId}): ${server.stateTopic} at ${rate} Hz, volts on ${server.commandTopic}; parameters: ${params.source}${params.hidden && !revealed ? ", hidden (--reveal prints them)" : ""}\n`);
     if (revealed) io.out(`${JSON.stringify(revealed, null, 2)}\n`);
   }
-  await Promise.race([
-    server.ended,
-    new Promise<void>((resolve) => {
-      if (io.signal.aborted) resolve();
-      io.signal.addEventListener("abort", () => resolve(), { once: true });
-    }),
-  ]);
+  await untilEndedOrInterrupted(server.ended, io.signal);
   await server.close();
   transport.dispose();
   robot.dispose();
@@ -198,4 +186,15 @@ async function emulatedRigSetup(rigName: string, args: ParsedArgs) {
   const seed = args.options.seed as number | undefined;
   const params = emulatorParams(setup, rig, { seed, file: args.options.params as string | undefined });
   return { rig, setup, seed, params };
+}
+
+/** Serves until the server ends by itself or the command is interrupted (SIGINT / SIGTERM). */
+function untilEndedOrInterrupted(ended: Promise<unknown>, signal: AbortSignal): Promise<unknown> {
+  return Promise.race([
+    ended,
+    new Promise<void>((resolve) => {
+      if (signal.aborted) resolve();
+      signal.addEventListener("abort", () => resolve(), { once: true });
+    }),
+  ]);
 }
