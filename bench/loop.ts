@@ -20,6 +20,7 @@ import { spawnEmulator } from "../robot/emulator/spawn-emulator.js";
 import { SessionLog } from "../robot/log/session-log.js";
 import { DynamixelRig } from "../robot/rigs/dynamixel-rig.js";
 import { loadRigConfig } from "../robot/rigs/rig-config.js";
+import { DEFAULT_RT_PRIORITY, releaseRealtimePriority, requestRealtimePriority } from "../robot/realtime.js";
 
 const RATE_HZ = 200;
 
@@ -41,8 +42,10 @@ export async function benchLoop(o: { quick: boolean; log?: (line: string) => voi
     policy = await OnnxPolicy.load(files.onnxPath, files.manifestPath);
     const calibration = { schema: 1, rig: rig.name, joints: Object.fromEntries(rig.devices.map((d) => [d.joint, { zeroCounts: 0, direction: 1 as const }])) };
     const hw = await DynamixelRig.open(emu.link, rig, calibration);
+    // As s2r deploy does (and s2r emulate for itself and its pty relay): the loop's thread under SCHED_FIFO when permitted.
+    const realtime = requestRealtimePriority(DEFAULT_RT_PRIORITY);
     const session = SessionLog.create(join(dir, "loop.mcap"), { session: "deploy", metadata: { bench: "loop" } });
-    log(`${seconds} s at ${RATE_HZ} Hz, random-weight GRU-64 + OSI policy, logging every cycle`);
+    log(`${seconds} s at ${RATE_HZ} Hz, random-weight GRU-64 + OSI policy, logging every cycle; loop ${realtime.scheduling}, emulator ${String(emu.ready.scheduling)}${realtime.problem ? ` (${realtime.problem})` : ""}`);
     await hw.activate();
     const r = await runControlLoop({
       hardware: hw,
@@ -68,6 +71,7 @@ export async function benchLoop(o: { quick: boolean; log?: (line: string) => voi
       deadlineMisses: r.deadlineMisses,
       cycles: r.cycles,
       rateHz: RATE_HZ,
+      realtime: realtime.granted ? 1 : 0,
       periodP99Micros: t.period.p99,
       readP50Micros: t.read.p50,
       readP99Micros: t.read.p99,
@@ -77,6 +81,7 @@ export async function benchLoop(o: { quick: boolean; log?: (line: string) => voi
       writeP99Micros: t.write.p99,
     };
   } finally {
+    releaseRealtimePriority();
     policy?.dispose();
     await emu.stop();
     rmSync(dir, { recursive: true, force: true });

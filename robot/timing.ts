@@ -30,6 +30,7 @@ export interface PeriodicTimerOptions {
 }
 
 export class PeriodicTimer {
+  /** Due time of the next tick; NaN until the first waitNext() (or a given start) sets the schedule. */
   private next: number;
   private index = 0;
   misses = 0;
@@ -39,7 +40,8 @@ export class PeriodicTimer {
   constructor(
     readonly period: number,
     options: PeriodicTimerOptions = {},
-    start = nowSec(),
+    /** Due time of the first tick; default: whenever waitNext() is first called (setup between construction and the first wait is not a miss). */
+    start = NaN,
   ) {
     if (!(period > 0)) throw new RangeError(`control period must be > 0, got ${period}`);
     this.next = start;
@@ -49,8 +51,9 @@ export class PeriodicTimer {
 
   /** Waits for the next tick. A cycle that overran is a miss; the schedule then restarts from now rather than bursting to catch up. */
   async waitNext(): Promise<TickInfo> {
-    const due = this.next;
     let now = nowSec();
+    if (Number.isNaN(this.next)) this.next = now;
+    const due = this.next;
     let missed = false;
     if (now > due + this.period) {
       // More than a whole period late: this tick is gone.

@@ -1,5 +1,6 @@
 import { UsageError, type ParsedArgs } from "../args.js";
 import type { Command, CommandIO } from "../command.js";
+import { applyRealtimeOption, RT_PRIORITY_OPTION } from "../realtime-option.js";
 
 /** `s2r calibrate <rig> --port P`: find the encoder zeros of a rig (hard stops for the arm, hanging still for the pendulum). */
 export const command: Command = {
@@ -13,6 +14,7 @@ export const command: Command = {
       log: { kind: "string", value: "FILE", description: "session log (default logs/calibrate-<rig>-<time>.mcap); the report is written beside it (.html)" },
       baud: { kind: "integer", value: "BAUD", description: "bus speed (default: the rig file's)" },
       json: { kind: "boolean", description: "print the result as one JSON object" },
+      ...RT_PRIORITY_OPTION,
       ros2: { kind: "boolean", description: "the robot is behind ROS 2 and publishes calibrated positions: only check the hanging joints' zeros (nothing moves, nothing is written)" },
       domain: { kind: "integer", value: "N", description: "with --ros2: ROS 2 domain id (default ROS_DOMAIN_ID, else 0)" },
       "state-topic": { kind: "string", value: "TOPIC", description: "with --ros2: sensor_msgs/JointState topic (default the rig file's)" },
@@ -92,7 +94,8 @@ async function runSerial(args: ParsedArgs, io: CommandIO, rig: Rig, logFile: str
     throw e;
   }
   try {
-    const log = SessionLog.create(logFile, { session: "calibrate", metadata: { rig: rig.name, port, out } });
+    const realtime = applyRealtimeOption("calibrate", args, io);
+    const log = SessionLog.create(logFile, { session: "calibrate", metadata: { rig: rig.name, port, out, scheduling: realtime.scheduling } });
     const report = reportPathOf(log.file);
     if (!args.options.json) io.out(`s2r calibrate: rig ${rig.name} at ${port}; log ${log.file}\n`);
     const result = await runCalibrateSession({ hardware: hw, rig, log, preflight: () => refuseOnHardwareError(hw), diagnose: () => diagnoseDynamixel(hw), signal: io.signal, onStatus: (l) => io.err(`${l}\n`) });
@@ -149,7 +152,8 @@ async function runRos2Check(args: ParsedArgs, io: CommandIO, rig: Rig, logFile: 
     throw e;
   }
   try {
-    const log = SessionLog.create(logFile, { session: "calibrate", metadata: { rig: rig.name, ros2: hw.describe(), mode: "ros2 zero check" } });
+    const realtime = applyRealtimeOption("calibrate", args, io);
+    const log = SessionLog.create(logFile, { session: "calibrate", metadata: { rig: rig.name, ros2: hw.describe(), mode: "ros2 zero check", scheduling: realtime.scheduling } });
     if (!args.options.json) io.out(`s2r calibrate --ros2: ${rig.name} over ${hw.describe()} publishes calibrated positions; checking the hanging joints' zeros (nothing moves, nothing is written); log ${log.file}\n`);
     const r = await runRos2ZeroCheck({ hardware: hw, rig, log, toleranceCounts: tolerance, signal: io.signal, onStatus: (l) => io.err(`${l}\n`) });
     if (args.options.json) io.out(JSON.stringify({ outcome: r.end.outcome, message: r.end.message, toleranceCounts: tolerance, log: log.file, checks: r.checks }) + "\n");

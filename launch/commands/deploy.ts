@@ -3,6 +3,7 @@ import { basename, dirname, join } from "node:path";
 import { UsageError } from "../args.js";
 import type { Command } from "../command.js";
 import type { EpisodeReport } from "../../robot/control/deploy-session.js";
+import { applyRealtimeOption, RT_PRIORITY_OPTION } from "../realtime-option.js";
 
 /** `s2r deploy`: a policy on a rig (serial bus, or ROS 2 with --ros2), episode by episode, with every session logged. */
 export const command: Command = {
@@ -21,6 +22,7 @@ export const command: Command = {
       "task-config": { kind: "string", value: "FILE", description: "the task config the policy was trained with (JSON; default: the config.json s2r export wrote beside the manifest, else the task's defaults)" },
       baud: { kind: "integer", value: "BAUD", description: "bus speed (default: the rig file's)" },
       json: { kind: "boolean", description: "print one JSON object per episode" },
+      ...RT_PRIORITY_OPTION,
       // ROS 2 (--ros2) ------------------------------------------------------
       ros2: { kind: "boolean", description: "drive the robot over ROS 2 (ros2_control topics of the rig file) instead of a serial bus; no --port or --calibration" },
       domain: { kind: "integer", value: "N", description: "with --ros2: ROS 2 domain id (default ROS_DOMAIN_ID, else 0)" },
@@ -131,6 +133,7 @@ export const command: Command = {
       throw e;
     }
     try {
+      const realtime = applyRealtimeOption("deploy", args, io);
       const log = SessionLog.create(logFile, {
         session: "deploy",
         metadata: {
@@ -145,6 +148,7 @@ export const command: Command = {
           episodes: String(episodes),
           episode_seconds: String(episodeSeconds),
           control_hz: String(1 / binding.periodSec),
+          scheduling: realtime.scheduling,
         },
       });
       if (!args.options.json) io.out(`s2r deploy: ${episodes} episode(s) of ${episodeSeconds} s on rig ${rig.name} at ${connection}; log ${log.file}\n`);

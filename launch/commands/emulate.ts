@@ -1,6 +1,7 @@
 import { UsageError, type ParsedArgs } from "../args.js";
 import type { Command, CommandIO } from "../command.js";
 import { DEFAULT_THERMAL_OVERLOAD } from "../../robot/emulator/thermal-overload.js";
+import { applyRealtimeOption, RT_PRIORITY_OPTION } from "../realtime-option.js";
 
 /**
  * `s2r emulate <rig> --link PATH`: the rig's Dynamixel bus on a pseudo-terminal, backed by the simulator in real time.
@@ -20,6 +21,7 @@ export const command: Command = {
       "continuous-current": { kind: "number", value: "A", description: "current the motor carries indefinitely without heating", default: DEFAULT_THERMAL_OVERLOAD.continuousAmps },
       reveal: { kind: "boolean", description: "print the hidden parameters and encoder zeros" },
       json: { kind: "boolean", description: "print the ready line (and --reveal's figures) as JSON" },
+      ...RT_PRIORITY_OPTION,
       // ROS 2 (--ros2) ------------------------------------------------------
       ros2: { kind: "boolean", description: "be a ros2_control robot on ROS 2 instead of a serial bus: JointState out, volts in (the rig file's ros2 topics)" },
       domain: { kind: "integer", value: "N", description: "with --ros2: ROS 2 domain id (default ROS_DOMAIN_ID, else 0)" },
@@ -74,8 +76,10 @@ export const command: Command = {
       io.err(`s2r emulate: ${(e as Error).message}\n`);
       return 1;
     }
+    // Hardware answers on time: the serving thread and the pty relay get the loop's priority.
+    const realtime = applyRealtimeOption("emulate", args, io, [server.relayPid]);
     const shown = params.hidden && !args.options.reveal ? "hidden (--reveal prints them)" : "shown";
-    const ready = { event: "ready", rig: rig.name, link: server.link, baud: baudRate, parameters: params.source, ids: rig.devices.map((d) => d.id) };
+    const ready = { event: "ready", rig: rig.name, link: server.link, baud: baudRate, parameters: params.source, ids: rig.devices.map((d) => d.id), scheduling: realtime.scheduling };
     const revealed = args.options.reveal ? describeEmulatorParams(setup, params) : undefined;
     if (args.options.json) {
       io.out(JSON.stringify(revealed ? { ...ready, ...revealed } : ready) + "\n");
@@ -139,6 +143,7 @@ async function runRos2(rigName: string, args: ParsedArgs, io: CommandIO): Promis
     io.err(`s2r emulate: ${(e as Error).message}\n`);
     return 1;
   }
+  const realtime = applyRealtimeOption("emulate", args, io);
   const ready = {
     event: "ready",
     rig: rig.name,
@@ -150,6 +155,7 @@ async function runRos2(rigName: string, args: ParsedArgs, io: CommandIO): Promis
     rateHz: rate,
     commandTimeoutMs,
     parameters: params.source,
+    scheduling: realtime.scheduling,
   };
   // Encoder zero counts mean nothing here: the robot publishes calibrated positions.
   const revealed = args.options.reveal ? { params: describeEmulatorParams(setup, params).params } : undefined;

@@ -1,5 +1,6 @@
 import { UsageError } from "../args.js";
 import type { Command } from "../command.js";
+import { applyRealtimeOption, RT_PRIORITY_OPTION } from "../realtime-option.js";
 
 /** `s2r sysid record --port P --calibration calib.json --out excite.mcap`: a logged, safe excitation for system identification. */
 export const command: Command = {
@@ -16,6 +17,7 @@ export const command: Command = {
       amplitude: { kind: "number", value: "V", description: "peak excitation volts, before the travel-keeping term (at most the rig's limit)", default: 3 },
       baud: { kind: "integer", value: "BAUD", description: "bus speed (default: the rig file's)" },
       json: { kind: "boolean", description: "print the result as one JSON object" },
+      ...RT_PRIORITY_OPTION,
     },
     details: [
       "Refuses to start while a device reports a hardware error or the arm reads beyond its stops. Homes the arm",
@@ -77,6 +79,7 @@ export const command: Command = {
       throw e;
     }
     try {
+      const realtime = applyRealtimeOption("sysid record", args, io);
       const log = SessionLog.create(out, {
         session: "sysid",
         metadata: {
@@ -89,6 +92,7 @@ export const command: Command = {
           seconds: String(seconds),
           seed: String(args.options.seed),
           amplitude_volts: String(amplitude),
+          scheduling: realtime.scheduling,
         },
       });
       if (!args.options.json) io.out(`s2r sysid record: ${seconds} s of excitation on rig ${rig.name} at ${port}; log ${log.file}\n`);

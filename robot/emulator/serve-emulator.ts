@@ -27,6 +27,8 @@ export interface EmulatorServerOptions {
 
 export interface EmulatorServer {
   readonly link: string;
+  /** Process id of the pty relay (socat), whose scheduling matters as much as the emulator's. */
+  readonly relayPid: number;
   /** Resolves when serving ends (close(), socat gone, or an error). */
   readonly ended: Promise<void>;
   close(): Promise<void>;
@@ -108,7 +110,7 @@ export async function serveEmulator(rig: EmulatedRig, o: EmulatorServerOptions):
     })());
   transport.onLost(() => void stop());
   void pair.exited.then(() => stop());
-  return { link, ended, close: stop };
+  return { link, relayPid: pair.pid, ended, close: stop };
 }
 
 function concat(parts: Uint8Array[]): Uint8Array {

@@ -7,7 +7,11 @@
  * Logging from a control loop costs one CDR encode and a copy into the open
  * chunk; no I/O happens on that path. Every flush interval (default 0.5 s, so
  * a crash loses less than a second) the chunk is sealed and written and synced
- * in the background. close() writes the summary and footer; if the process
+ * in the background. While messages keep coming, the sealing is done by the
+ * logging call that finds it due: a control loop logs right after its write,
+ * so the seal (a fraction of a millisecond, more when the JIT or GC steps in)
+ * falls in the loop's slack. A timer seals only a log that has gone quiet; a
+ * timer that fired at any moment would land in the middle of a bus read. close() writes the summary and footer; if the process
  * exits without it, an 'exit' handler finishes the file synchronously.
  */
 import { mkdirSync } from "node:fs";
@@ -131,6 +135,7 @@ export class SessionLog {
   #channels = new Map<string, LogChannel<object>>();
   #flushIntervalMs: number;
   #lastSeal = performance.now();
+  #lastAppendAt = -Infinity;
   #timer: NodeJS.Timeout;
   #onExit: (() => void) | undefined;
   #lastAppendMicros = 0;
@@ -143,7 +148,10 @@ export class SessionLog {
     this.#flushIntervalMs = options.flushIntervalMs ?? 500;
     this.now = options.now ?? monotonicWallClock();
     this.startedAt = this.now();
-    this.#timer = setInterval(() => this.#sealAndFlush(), this.#flushIntervalMs);
+    // Quiet for half an interval, checked every half interval: data waits at most one interval.
+    this.#timer = setInterval(() => {
+      if (performance.now() - this.#lastAppendAt >= this.#flushIntervalMs / 2) this.#sealAndFlush();
+    }, this.#flushIntervalMs / 2);
     this.#timer.unref();
     if (options.closeOnExit !== false) {
       this.#onExit = () => {
@@ -297,9 +305,10 @@ export class SessionLog {
     const start = performance.now();
     const t = time ?? this.now();
     this.#writer.addMessage(channelId, t, t, data);
-    // A loop that never yields would starve the timer; sealing from here keeps the loss bound anyway.
+    // While messages come, the call that finds the seal due does it (see the header).
     if (start - this.#lastSeal >= this.#flushIntervalMs) this.#sealAndFlush();
-    this.#lastAppendMicros = (performance.now() - start) * 1000;
+    this.#lastAppendAt = performance.now();
+    this.#lastAppendMicros = (this.#lastAppendAt - start) * 1000;
   }
 
   #sealAndFlush(): void {

@@ -1,5 +1,6 @@
 import test, { after, before } from "node:test";
 import assert from "node:assert/strict";
+import { closeSync, constants as fsConstants, openSync, readSync } from "node:fs";
 import { createPtyPair, SocatMissingError, type PtyPair } from "../../robot/serial/pty-pair.js";
 import { openSerialTransport } from "../../robot/serial/serial-transport.js";
 import { serveVirtualBus, type VirtualBusServer } from "../../robot/dynamixel/serve-virtual-bus.js";
@@ -134,6 +135,49 @@ test("a port removed mid-run (socat killed) gives DxlPortLostError promptly, not
     await bus.close();
     await slow.close();
   }
+});
+
+test("a write larger than the kernel's tty buffer waits for the reader and arrives whole, in order", async () => {
+  const own = await createPtyPair();
+  const host = await openSerialTransport(own.hostPath);
+  // The device end is opened but not read yet: the ptys and socat fill up, and the host's fd refuses bytes (EAGAIN).
+  const deviceFd = openSync(own.devicePath, fsConstants.O_RDWR | fsConstants.O_NOCTTY | fsConstants.O_NONBLOCK);
+  try {
+    const big = Uint8Array.from({ length: 256 * 1024 }, (_, i) => (i * 7 + (i >> 8)) & 0xff);
+    let written = false;
+    const writing = host.write(big).then(() => (written = true));
+    const small = host.write(Uint8Array.of(1, 2, 3)); // queued behind the big one
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(written, false, "a 256 KB write into an unread pty completed at once: the backlog path was not exercised");
+    const all = new Uint8Array(big.length + 3);
+    let n = 0;
+    const deadline = Date.now() + 10_000;
+    while (n < all.length && Date.now() < deadline) {
+      try {
+        n += readSync(deviceFd, all, n, all.length - n, null);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== "EAGAIN") throw e;
+        await new Promise((r) => setImmediate(r));
+      }
+    }
+    await writing;
+    await small;
+    assert.equal(n, all.length);
+    assert.deepEqual(all.subarray(0, big.length), big);
+    assert.deepEqual([...all.subarray(big.length)], [1, 2, 3]);
+  } finally {
+    closeSync(deviceFd);
+    await host.close();
+    await own.close();
+  }
+});
+
+test("a write to a closed port is refused with DxlPortLostError", async () => {
+  const own = await createPtyPair();
+  const host = await openSerialTransport(own.hostPath);
+  await host.close();
+  await assert.rejects(host.write(Uint8Array.of(1)), DxlPortLostError);
+  await own.close();
 });
 
 test("a missing socat is a clear error", async () => {
