@@ -16,9 +16,18 @@
  * better. Node has no call for sched_setscheduler, so this runs `chrt`
  * (util-linux). Without permission (CAP_SYS_NICE, or an rtprio limit in
  * /etc/security/limits.conf) the loop runs time-shared and says so.
+ *
+ * A raised thread must not wait for time-shared ones. V8 scavenges the young
+ * generation (several times a second in a logging loop) with helper threads
+ * and the main thread waits for them to finish: traced with ftrace, a 4 ms
+ * stall was the FIFO loop thread waiting on a V8 helper queued behind another
+ * process's time slice. So the raised process scavenges on its own thread
+ * (`--no-parallel-scavenge`, safe to set at run time; a scavenge of the small
+ * young generation takes well under a millisecond on one thread).
  */
 
 import { execFileSync } from "node:child_process";
+import { setFlagsFromString } from "node:v8";
 
 /** ros2_control's default priority for its real-time thread. */
 export const DEFAULT_RT_PRIORITY = 50;
@@ -41,6 +50,7 @@ export function requestRealtimePriority(priority: number, pid: number = process.
   if (process.platform !== "linux") return { granted: false, scheduling: "time-shared", problem: `real-time scheduling is set up on Linux only (this is ${process.platform})` };
   try {
     execFileSync("chrt", ["--reset-on-fork", "--fifo", "--pid", String(priority), String(pid)], { stdio: ["ignore", "ignore", "pipe"], timeout: 5000 });
+    if (pid === process.pid) setFlagsFromString("--no-parallel-scavenge");
     return { granted: true, scheduling: `SCHED_FIFO ${priority}` };
   } catch (e) {
     const err = e as NodeJS.ErrnoException & { stderr?: Buffer };
