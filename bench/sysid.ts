@@ -1,8 +1,8 @@
 /**
  * The full-size system identification acceptance run: 20 s of simulated
  * identification data (chirp then PRBS at 5 V with travel keeping; hidden
- * parameters within +-20 % of nominal, friction, dead zone and latency in the
- * task's ranges; quantized noisy encoders and current), the default fit (the
+ * parameters within +-20 % of nominal, both joints' friction, dead zone and
+ * latency in the task's ranges; quantized noisy encoders and current), the default fit (the
  * last 20 % held out), and the held-out error of nominal vs fitted
  * parameters. Prints relative errors per parameter (against the value, or
  * the parameter's significance scale when the value is near zero), the
@@ -28,6 +28,7 @@ export async function benchSysid(o: { quick?: boolean; log?: (line: string) => v
   hidden.armFriction = r.uniform(0, 0.003);
   hidden.deadZone = r.uniform(0, 0.3);
   hidden.latency = r.uniform(0, 0.01);
+  hidden.pendulumFriction = r.uniform(0, 5e-5);
   log(`sysid bench: ${seconds} s of data, hidden ${JSON.stringify(hidden)}`);
 
   const signal = defaultExcitation({ seconds, controlDt: rig.setup.config.controlDt, seed });

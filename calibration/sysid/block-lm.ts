@@ -243,6 +243,39 @@ class Linearization {
   }
 }
 
+/**
+ * Each block's score: the gradient of its half sum of squares with respect to
+ * p, with the block's own unknowns profiled out (g_b = A_b' r_b - (B_b'A_b)'
+ * (B_b'B_b)^-1 B_b' r_b), at the linearization point.
+ */
+function blockScores(problem: BlockProblem, lin: Linearization): Float64Array[] {
+  const { P, Q, blocks, rowStart } = problem;
+  const { A, B, r } = lin;
+  const out: Float64Array[] = [];
+  for (let b = 0; b < blocks; b++) {
+    const g = new Float64Array(P);
+    const BtB = new Float64Array(Q * Q);
+    const BtA = new Float64Array(Q * P);
+    const Btr = new Float64Array(Q);
+    for (let i = rowStart[b]!; i < rowStart[b + 1]!; i++) {
+      const ri = r[i]!;
+      for (let a = 0; a < P; a++) g[a]! += A[i * P + a]! * ri;
+      for (let c = 0; c < Q; c++) {
+        const Bic = B[i * Q + c]!;
+        if (Bic === 0) continue;
+        Btr[c]! += Bic * ri;
+        for (let d = 0; d < Q; d++) BtB[c * Q + d]! += Bic * B[i * Q + d]!;
+        for (let a = 0; a < P; a++) BtA[c * P + a]! += Bic * A[i * P + a]!;
+      }
+    }
+    for (let c = 0; c < Q; c++) BtB[c * Q + c]! += 1e-12 * Math.max(BtB[c * Q + c]!, 1e-12);
+    const z = solveSpd(BtB, Btr, Q);
+    if (z) for (let a = 0; a < P; a++) for (let c = 0; c < Q; c++) g[a]! -= BtA[c * P + a]! * z[c]!;
+    out.push(g);
+  }
+  return out;
+}
+
 function prepare(problem: BlockProblem, p0: ArrayLike<number>, s0: ArrayLike<number>) {
   const { P, Q, blocks } = problem;
   if (p0.length !== P) throw new RangeError(`blockLevenbergMarquardt: p0 has ${p0.length} entries, expected ${P}`);
@@ -305,11 +338,24 @@ export function blockLevenbergMarquardt(problem: BlockProblem, p0: ArrayLike<num
   return { p, s, cost, residuals: r, iterations, evaluations, information, converged, lambda };
 }
 
-/** The marginal information matrix of p at (p, s) (one Jacobian, no step), with the residuals there. */
-export function blockInformation(problem: BlockProblem, p: ArrayLike<number>, s: ArrayLike<number>): { information: Float64Array; residuals: Float64Array; evaluations: number } {
+/**
+ * The marginal information matrix of p at (p, s) (one Jacobian, no step), with
+ * the residuals there, and the sum over blocks of each block's score times
+ * itself (P*P): what the blocks' gradients actually scatter by, where the
+ * information is what they would scatter by if every residual were
+ * independent unit-variance noise.
+ */
+export function blockInformation(
+  problem: BlockProblem,
+  p: ArrayLike<number>,
+  s: ArrayLike<number>,
+): { information: Float64Array; scoreScatter: Float64Array; residuals: Float64Array; evaluations: number } {
   const start = prepare(problem, p, s);
   const lin = new Linearization(problem, start.lower, start.upper, start.p, start.s, start.r);
   const sol = lin.solve(1e-10);
   if (!sol) throw new Error("blockInformation: the normal equations are singular");
-  return { information: sol.S0, residuals: start.r, evaluations: lin.evaluations + 1 };
+  const P = problem.P;
+  const scoreScatter = new Float64Array(P * P);
+  for (const g of blockScores(problem, lin)) for (let i = 0; i < P; i++) for (let j = 0; j < P; j++) scoreScatter[i * P + j]! += g[i]! * g[j]!;
+  return { information: sol.S0, scoreScatter, residuals: start.r, evaluations: lin.evaluations + 1 };
 }

@@ -142,6 +142,17 @@ export class SysidCoordinates {
     return out;
   }
 
+  /** The search-coordinate step G^-1 dy that moves the report coordinates by dy at x (undefined where G is singular). */
+  searchStep(x: ArrayLike<number>, dy: ArrayLike<number>): Float64Array | undefined {
+    const P = this.size;
+    const G = this.reportJacobian(x);
+    const GtG = new Float64Array(P * P);
+    for (let i = 0; i < P; i++) for (let j = 0; j < P; j++) for (let k = 0; k < P; k++) GtG[i * P + j]! += G[k * P + i]! * G[k * P + j]!;
+    const rhs = new Float64Array(P);
+    for (let i = 0; i < P; i++) for (let k = 0; k < P; k++) rhs[i]! += G[k * P + i]! * dy[k]!;
+    return solveSpd(GtG, rhs, P);
+  }
+
   /** The simulator's parameter vector at search coordinates x. */
   table(x: ArrayLike<number>): Float64Array {
     const v = Float64Array.from(this.base);

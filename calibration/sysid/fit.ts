@@ -20,7 +20,18 @@
  * 4. The Fisher information at the optimum (states marginalized) gives the
  *    standard deviations, the identifiable flags and the null directions
  *    (identifiability.ts), after its weak directions have been checked by
- *    measuring the cost's curvature along them (curvature-check.ts).
+ *    measuring the cost's curvature along them (curvature-check.ts). Each
+ *    standard deviation is the larger of that and the one from how the
+ *    segments' own gradients scatter (a sandwich estimate, segments as
+ *    independent clusters): with noise alone they agree as the information
+ *    predicts; an unmodelled effect that differs between segments makes them
+ *    disagree, and a weak parameter that soaks it up (Dp, traded against the
+ *    pendulum's friction) is then reported as undetermined rather than as
+ *    precise and wrong. Close calls are then checked on the cost itself:
+ *    each is held a few standard deviations off while the rest is refitted,
+ *    and widened when the cost rises less than the information says
+ *    (without the current, the information can claim a few percent on the
+ *    mass scale that refitting shows is not there).
  *
  * Everything runs on the calling thread (one core), yielding to the event
  * loop between generations and iterations so an abort signal is honoured.
@@ -30,7 +41,7 @@ import { blockInformation, blockLevenbergMarquardt, type BlockProblem } from "./
 import { SysidCoordinates } from "./coordinates.js";
 import { validateDataset, type SysidDataset } from "./dataset.js";
 import { checkWeakDirections, type DirectionCheck } from "./curvature-check.js";
-import { analyzeIdentifiability, type CoordinateSpec } from "./identifiability.js";
+import { analyzeIdentifiability, type CoordinateSpec, type ProfileCheck } from "./identifiability.js";
 import { furutaSysidRig, SYSID_SYMBOLS, type SysidRig } from "./rig.js";
 import { makeSegments, SegmentSimulator, STATE_SIZE, type ChannelSigmas, type Segment } from "./shooting.js";
 import { STATE_PRIOR, STATE_STEP, statesFromCoordinates } from "./state-fit.js";
@@ -80,6 +91,11 @@ export interface SysidFit {
   identifiable: Record<string, boolean>;
   /** Relative (log parameters) or significance-scaled standard deviation each flag was judged on. */
   judged: Record<string, number>;
+  /**
+   * Per symbol, the standard deviation from the segments' scatter over the one from the information
+   * (about 1 or below with white noise; the larger of the two is reported).
+   */
+  scatterRatio: Record<string, number>;
   /** Parameter-table values of the fitted symbols: ready for a "fixed" ParamSource. */
   targets: Record<string, number>;
   targetStddev: Record<string, number>;
@@ -93,6 +109,8 @@ export interface SysidFit {
   nullDirections: { judged: number; components: Record<string, number> }[];
   /** Weak directions whose curvature was measured directly (see curvature-check.ts). */
   directionChecks: DirectionCheck[];
+  /** Close calls whose cost profile was measured directly (see identifiability.ts). */
+  profileChecks: ProfileCheck[];
   /** Mean squared weighted residual per compared sample, from the measured segment starts, with the final channel weights. */
   cost: { nominal: number; fitted: number; fittedWithStates: number };
   /** Final channel standard deviations (RMS residuals at the optimum). */
@@ -293,22 +311,46 @@ export async function fitParameters(dataset: SysidDataset, options: FitOptions =
       return r.cost;
     };
     const c0 = refitCost(x);
+    /** Mean cost rise at x +- delta v (search coordinates), states refitted; undefined past a bound or where the simulation diverges. */
+    const meanRise = (v: ArrayLike<number>, delta: number): number | undefined => {
+      const xp = Float64Array.from(x, (xi, i) => xi + delta * v[i]!);
+      const xm = Float64Array.from(x, (xi, i) => xi - delta * v[i]!);
+      for (let i = 0; i < P; i++) if (xp[i]! < coords.lower[i]! || xp[i]! > coords.upper[i]! || xm[i]! < coords.lower[i]! || xm[i]! > coords.upper[i]!) return undefined;
+      try {
+        return (refitCost(xp) + refitCost(xm) - 2 * c0) / 2;
+      } catch {
+        return undefined; // the simulation diverged out there: no measurement along this direction
+      }
+    };
+    /**
+     * Mean cost rise with coordinate `index` held at x +- t dx[index]: the others start where
+     * the quadratic model puts their conditional best (x +- t dx) and are refitted with the
+     * initial states (one iteration each side: from there it finds most of what the model missed).
+     */
+    const profileRise = (index: number, dx: Float64Array, t: number): number | undefined => {
+      const others: BlockProblem = { ...problem, fixed: new Set([index]) };
+      let sum = 0;
+      for (const sign of [1, -1]) {
+        const start = Float64Array.from(x, (xi, j) => xi + sign * t * dx[j]!);
+        for (let j = 0; j < P; j++) if (start[j]! < coords.lower[j]! || start[j]! > coords.upper[j]!) return undefined;
+        try {
+          const st = blockLevenbergMarquardt(statesOnly, start, s, { maxIterations: 2, relTol: 1e-4 });
+          const r = blockLevenbergMarquardt(others, st.p, st.s, { maxIterations: 1 });
+          lmEvaluations += st.evaluations + r.evaluations;
+          sum += r.cost - c0;
+        } catch {
+          return undefined; // diverged out there
+        }
+      }
+      return sum / 2;
+    };
     const G = coords.reportJacobian(x);
     const checked = checkWeakDirections(
       info.information,
       P,
       variance,
       (v, sdAlong) => Math.max(...specs.map((c, i) => c.judge(Math.abs(v.reduce((a, vj, j) => a + G[i * P + j]! * vj, 0)) * sdAlong))),
-      (v, delta) => {
-        const xp = Float64Array.from(x, (xi, i) => xi + delta * v[i]!);
-        const xm = Float64Array.from(x, (xi, i) => xi - delta * v[i]!);
-        for (let i = 0; i < P; i++) if (xp[i]! < coords.lower[i]! || xp[i]! > coords.upper[i]! || xm[i]! < coords.lower[i]! || xm[i]! > coords.upper[i]!) return undefined;
-        try {
-          return (refitCost(xp) + refitCost(xm) - 2 * c0) / 2;
-        } catch {
-          return undefined; // the simulation diverged out there: no measurement along this direction
-        }
-      },
+      meanRise,
       { minWeakness: threshold / 5, maxWeakness: threshold, maxChecks: 4 },
     );
     for (const c of checked.checks) log(`sysid: weak direction check: curvature ${c.predicted.toExponential(2)} from the Jacobian, ${c.measured.toExponential(2)} measured`);
@@ -316,7 +358,23 @@ export async function fitParameters(dataset: SysidDataset, options: FitOptions =
     // Dr sits at its lower bound (the back-EMF explains all the arm's damping) the map is
     // singular there: judge in search coordinates and report Dr as undetermined.
     const infoReport = coords.informationInReport(x, checked.information);
-    const ident = analyzeIdentifiability(infoReport ?? checked.information, specs, variance, threshold);
+    const scatterReport = infoReport ? coords.informationInReport(x, info.scoreScatter) : info.scoreScatter;
+    const ident = analyzeIdentifiability(infoReport ?? checked.information, specs, variance, threshold, {
+      scoreScatter: scatterReport,
+      profile: {
+        measure: (index, dy, t) => {
+          // Dr's search coordinate is the total arm damping: holding it would not hold Dr.
+          if (infoReport && coords.defs[index]!.symbol === "Dr") return undefined;
+          const dx = infoReport ? coords.searchStep(x, dy) : dy;
+          return dx && profileRise(index, dx, t);
+        },
+        // Each check costs about four Levenberg-Marquardt iterations: only the nearest calls.
+        minJudged: threshold / 4,
+        maxChecks: 3,
+      },
+    });
+    log(`sysid: segment scatter / information standard deviation: ${Object.entries(ident.scatterRatio).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(", ")}`);
+    for (const c of ident.profileChecks) log(`sysid: profile check of ${c.name}: cost rise ${c.predicted.toFixed(1)} from the information, ${c.measured.toFixed(1)} measured`);
     if (!infoReport) {
       log("sysid: Dr is at its lower bound; it is reported as not determined");
       ident.stddev.Dr = Infinity;
@@ -362,6 +420,7 @@ export async function fitParameters(dataset: SysidDataset, options: FitOptions =
       stddev,
       identifiable,
       judged,
+      scatterRatio: { ...ident.scatterRatio },
       targets,
       targetStddev,
       symbols,
@@ -369,6 +428,7 @@ export async function fitParameters(dataset: SysidDataset, options: FitOptions =
       pinned,
       nullDirections: ident.nullDirections,
       directionChecks: checked.checks,
+      profileChecks: ident.profileChecks,
       cost: { nominal: costNominal, fitted: costFitted, fittedWithStates: costWithStates },
       sigmas: sigma,
       residualAutocorrelation: rho,

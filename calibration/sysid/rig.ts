@@ -24,7 +24,7 @@ import { furutaTask } from "../../sim/tasks/furuta/task.js";
 import { setupTask, type TaskSetup } from "../../sim/env/sim-env.js";
 import type { RobotModel } from "../../sim/urdf/model.js";
 
-export const SYSID_SYMBOLS = ["Rm", "km", "Jr", "Dr", "Dp", "mp", "Lp", "Lr", "armFriction", "deadZone", "latency"] as const;
+export const SYSID_SYMBOLS = ["Rm", "km", "Jr", "Dr", "Dp", "mp", "Lp", "Lr", "armFriction", "pendulumFriction", "deadZone", "latency"] as const;
 export type SysidSymbol = (typeof SYSID_SYMBOLS)[number];
 
 /**
@@ -134,6 +134,10 @@ export function furutaSysidRig(config: FurutaConfig = furutaConfigSchema.default
     // step (12 V / 885 = 14 mV), a dead zone below 20 mV about one step, a latency below 1 ms a
     // tenth of the control period: smaller values are "about zero" for every purpose here.
     lin("armFriction", "joints.arm_joint.friction", "N m", 1e-3, 0.02, 1e-4),
+    // The pendulum bearing's friction (the task draws up to 5e-5 N m) competes with Dp for the decay
+    // of the swing; 5e-6 N m takes about one encoder count off a swing's amplitude per cycle
+    // (4 friction / (mp g Lp / 2) = 1.3e-3 rad), a tenth of Dp's torque at 5 rad/s.
+    lin("pendulumFriction", "joints.pendulum_joint.friction", "N m", 2e-5, 5e-4, 5e-6),
     lin("deadZone", "actuators.arm.deadZone", "V", 0.1, 1.5, 0.02),
     lin("latency", "actuators.arm.latency", "s", 3e-3, 0.03, 1e-3),
   ];

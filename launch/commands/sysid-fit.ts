@@ -22,8 +22,8 @@ export const command: Command = {
     },
     details: [
       "Reads the excitation samples of a s2r sysid record log (times, volts written, calibrated arm and pendulum",
-      "angles, motor current) and fits the simulator's physical parameters (Rm, km, Jr, Dr, Dp, mp, Lp, Lr, arm",
-      "friction, dead zone, latency): CMA-ES from the nominal values, then Levenberg-Marquardt with multiple",
+      "angles, motor current) and fits the simulator's physical parameters (Rm, km, Jr, Dr, Dp, mp, Lp, Lr, the",
+      "arm's and the pendulum's Coulomb friction, dead zone, latency): CMA-ES from the nominal values, then Levenberg-Marquardt with multiple",
       "shooting. Writes params.json (values, standard deviations, identifiable flags, held-out errors) and",
       "sysid-report.html (measured vs simulated with nominal and fitted parameters on the held-out part).",
       "Progress goes to stderr; the fit runs on one core and takes minutes for a 20 s record. Ctrl-C stops it.",
@@ -87,7 +87,7 @@ export const command: Command = {
     }
     for (const s of Object.keys(p.values)) {
       const sd = p.stddev[s];
-      io.out(`  ${s.padEnd(12)} ${p.values[s]!.toPrecision(4).padStart(11)} +- ${sd === null || sd === undefined ? "undetermined" : sd.toPrecision(2)}${p.identifiable[s] ? "" : "  (not identifiable from this record)"}\n`);
+      io.out(`  ${s.padEnd(16)} ${p.values[s]!.toPrecision(4).padStart(11)} +- ${sd === null || sd === undefined ? "undetermined" : sd.toPrecision(2)}${p.identifiable[s] ? "" : "  (not identifiable from this record)"}\n`);
     }
     io.out(
       `s2r sysid fit: held-out angle error ${p.fit.heldOutErrorNominal.toExponential(2)} rad with nominal parameters, ${p.fit.heldOutErrorFitted.toExponential(2)} rad fitted (${ratio.toFixed(1)}x smaller); ${r.fit.timing.totalSeconds.toFixed(0)} s\n` +

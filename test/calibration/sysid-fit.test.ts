@@ -2,7 +2,7 @@
  * End-to-end system identification on simulated data (small budgets: 6 s of
  * data, a short CMA-ES and a few Levenberg-Marquardt iterations; the
  * full-size run is bench/sysid.ts). Hidden parameters are drawn within +-20 %
- * of nominal, with friction, dead zone and latency in the task's ranges, and
+ * of nominal, with both joints' friction, dead zone and latency in the task's ranges, and
  * the data has encoder quantization and noise and a quantized, noisy current.
  */
 import { test } from "node:test";
@@ -27,6 +27,7 @@ function drawHidden(seed: number): Record<string, number> {
   hidden.armFriction = r.uniform(0, 0.003);
   hidden.deadZone = r.uniform(0, 0.3);
   hidden.latency = r.uniform(0, 0.01);
+  hidden.pendulumFriction = r.uniform(0, 5e-5);
   return hidden;
 }
 
@@ -43,7 +44,9 @@ function relError(symbol: string, fitted: number, truth: number): number {
 const SMALL: FitOptions = { holdOut: 0.25, cmaes: { seconds: 3, maxEvals: 150 }, lm: { maxIterations: 8 } };
 
 test("with the current logged: identifiable parameters within 10 %, held-out error over 5x smaller than nominal", async () => {
-  const hidden = drawHidden(2);
+  // Seed 2 draws almost no pendulum friction (5e-7 N m); issue #7 was Dp absorbing it (35 % off yet
+  // flagged identifiable when it was not fitted), so it gets a magnitude from the top of the task's range.
+  const hidden: Record<string, number> = { ...drawHidden(2), pendulumFriction: 3e-5 };
   const ds = await record(hidden, true);
   const fit = await fitParameters(ds, { ...SMALL, rig });
   const report = SYSID_SYMBOLS.map((s) => `${s}: fit ${fit.values[s]!.toExponential(3)} truth ${hidden[s]!.toExponential(3)} sd ${fit.stddev[s]!.toExponential(2)} ${fit.identifiable[s]}`).join("\n");

@@ -59,18 +59,22 @@ test("localState: exact position and velocity of a cubic, with uneven sample tim
 
 /**
  * A small multiple-shooting-like problem: block b observes y = s_b exp(-p0 t) + p1 t
- * with noise; p = (decay, slope) global, s_b (one amplitude) per block.
+ * with noise; p = (decay, slope) global, s_b (one amplitude) per block. With
+ * `slopeError`, each block's true slope is off by its own normal draw of that
+ * size: an error the model does not have, correlated within a block (as a
+ * real rig's unmodelled effects are within a shooting segment).
  */
-function decayProblem(noiseSeed: number, sigma: number) {
+function decayProblem(noiseSeed: number, sigma: number, slopeError = 0) {
   const blocks = 12;
   const T = 25;
   const truth = [1.5, 0.4];
   const amps = Array.from({ length: blocks }, (_, b) => 0.5 + 0.1 * b);
   const rng = new Rng(noiseSeed);
+  const slopes = Array.from({ length: blocks }, () => truth[1]! + slopeError * rng.normal());
   const y = Float64Array.from({ length: blocks * T }, (_, i) => {
     const b = Math.floor(i / T);
     const t = (i % T) * 0.1;
-    return amps[b]! * Math.exp(-truth[0]! * t) + truth[1]! * t + sigma * rng.normal();
+    return amps[b]! * Math.exp(-truth[0]! * t) + slopes[b]! * t + sigma * rng.normal();
   });
   const problem: BlockProblem = {
     P: 2,
@@ -116,6 +120,105 @@ test("block Levenberg-Marquardt recovers global and per-block unknowns; its info
   }
   const { problem, blocks } = decayProblem(1, sigma);
   assert.throws(() => blockLevenbergMarquardt(problem, [1], new Float64Array(blocks)), /p0 has 1 entries, expected 2/);
+});
+
+test("the blocks' score scatter: like the information under white noise, the true spread when the blocks disagree", () => {
+  const sigma = 0.01;
+  const coord = (name: string) => ({ name, judge: (sd: number) => sd, toPhysical: (sd: number) => sd });
+  const coords = [coord("decay"), coord("slope")];
+  // Between the slope's standard deviation from noise alone (~1e-3) and with the blocks' slope errors (~3e-3).
+  const threshold = 2e-3;
+  for (const slopeError of [0, 0.01]) {
+    const slopes: number[] = [];
+    /** Robust over model variance of the slope, per draw: one draw's is itself a noisy estimate (12 blocks). */
+    const ratios: number[] = [];
+    let modelOnly: ReturnType<typeof analyzeIdentifiability> | undefined;
+    let robust: ReturnType<typeof analyzeIdentifiability> | undefined;
+    for (let seed = 1; seed <= 30; seed++) {
+      const { problem, blocks } = decayProblem(seed, sigma, slopeError);
+      const r = blockLevenbergMarquardt(problem, [1, 0], new Float64Array(blocks).fill(1), { maxIterations: 50, relTol: 1e-12 });
+      slopes.push(r.p[1]!);
+      const info = blockInformation(problem, r.p, r.s);
+      assert.equal(info.scoreScatter.length, 4);
+      const withScatter = analyzeIdentifiability(info.information, coords, 1, threshold, { scoreScatter: info.scoreScatter });
+      ratios.push(withScatter.scatterRatio.slope! ** 2);
+      if (seed > 1) continue;
+      modelOnly = analyzeIdentifiability(info.information, coords, 1, threshold);
+      robust = withScatter;
+    }
+    const mean = (v: number[]) => v.reduce((a, x) => a + x, 0) / v.length;
+    const m = mean(slopes);
+    const empirical = Math.sqrt(slopes.reduce((a, v) => a + (v - m) ** 2, 0) / (slopes.length - 1));
+    const modelSd = modelOnly!.stddev.slope!;
+    const reported = robust!.stddev.slope!;
+    const ratio = Math.sqrt(mean(ratios));
+    const report = `slope error ${slopeError}: empirical sd ${empirical.toExponential(2)}, model ${modelSd.toExponential(2)}, reported ${reported.toExponential(2)}, robust/model ${ratio.toFixed(2)} (RMS over draws)`;
+    // The reported standard deviation is the larger of the two; either way it must match the real spread.
+    assert.ok(reported >= modelSd, report);
+    assert.ok(reported / empirical > 0.6 && reported / empirical < 1.6, report);
+    if (slopeError === 0) {
+      assert.ok(ratio > 0.7 && ratio < 1.3, report);
+      assert.equal(robust!.identifiable.slope, true, report);
+    } else {
+      // The information alone claims several times the precision the data has; the flag follows the real spread.
+      assert.ok(empirical / modelSd > 2.5 && ratio > 2.5, report);
+      assert.equal(modelOnly!.identifiable.slope, true, report);
+      assert.equal(robust!.identifiable.slope, false, report);
+    }
+  }
+  assert.throws(() => analyzeIdentifiability(new Float64Array(4), coords, 1, 0.1, { scoreScatter: new Float64Array(9) }), /scoreScatter has 9 entries, expected 4/);
+});
+
+test("profile checks widen a close call whose cost rises less than the information says, and leave the rest", () => {
+  // Information for unit variance: a and b correlated, c on its own; sd(a) = 0.04, sd(c) = 0.01.
+  const cov = [
+    [0.0016, 0.0012, 0],
+    [0.0012, 0.0016, 0],
+    [0, 0, 0.0001],
+  ];
+  const inv = (m: number[][]) => {
+    // 2x2 block and the diagonal entry.
+    const det = m[0]![0]! * m[1]![1]! - m[0]![1]! * m[1]![0]!;
+    return Float64Array.from([m[1]![1]! / det, -m[0]![1]! / det, 0, -m[1]![0]! / det, m[0]![0]! / det, 0, 0, 0, 1 / m[2]![2]!]);
+  };
+  const info = inv(cov);
+  const coord = (name: string) => ({ name, judge: (sd: number) => sd, toPhysical: (sd: number) => sd });
+  const coords = [coord("a"), coord("b"), coord("c")];
+  const asked: { index: number; direction: number[]; t: number }[] = [];
+  // The real cost rises a quarter of what the information says when a is held off; b's profile is as predicted.
+  const r = analyzeIdentifiability(info, coords, 1, 0.05, {
+    profile: {
+      measure: (index, direction, t) => {
+        asked.push({ index, direction: Array.from(direction), t });
+        return index === 0 ? (t * t) / 4 : t * t;
+      },
+      minJudged: 0.02,
+      maxChecks: 4,
+    },
+  });
+  // a and b are close calls (0.04 <= 0.05); c (0.01) is clear of the window and is not checked.
+  assert.deepEqual(asked.map((q) => q.index).sort(), [0, 1]);
+  const a = asked.find((q) => q.index === 0)!;
+  assert.equal(a.t, 4);
+  // One standard deviation of a, with b at its conditional best: cov column / sd(a).
+  assert.ok(Math.abs(a.direction[0]! - 0.04) < 1e-12 && Math.abs(a.direction[1]! - 0.03) < 1e-12 && a.direction[2] === 0, JSON.stringify(a.direction));
+  assert.ok(Math.abs(r.stddev.a! - 0.08) < 1e-12, `${r.stddev.a}`);
+  assert.equal(r.identifiable.a, false);
+  assert.ok(Math.abs(r.stddev.b! - 0.04) < 1e-12 && r.identifiable.b);
+  assert.ok(Math.abs(r.stddev.c! - 0.01) < 1e-12 && r.identifiable.c);
+  assert.deepEqual(
+    r.profileChecks.map((c) => [c.name, c.predicted, c.measured]),
+    [
+      ["a", 16, 4],
+      ["b", 16, 16],
+    ],
+  );
+  // Unmeasurable profiles, and checks beyond maxChecks, change nothing.
+  const none = analyzeIdentifiability(info, coords, 1, 0.05, { profile: { measure: () => undefined, minJudged: 0.02, maxChecks: 4 } });
+  assert.equal(none.identifiable.a, true);
+  assert.equal(none.profileChecks.length, 0);
+  const one = analyzeIdentifiability(info, coords, 1, 0.05, { profile: { measure: () => 1, minJudged: 0.02, maxChecks: 1 } });
+  assert.equal(one.profileChecks.length, 1);
 });
 
 test("analyzeIdentifiability flags the coordinates of a null direction and reports it", () => {

@@ -28,9 +28,9 @@ test("rig symbols: nominal values are the rig page's, and symbol <-> table maps 
 test("scaling every mass, damping, friction and 1/Rm together leaves the simulated motion unchanged", async () => {
   // The physical reason the mass scale needs the current to be identified; the simulator must
   // respect it too, or a fit could "identify" the scale from solver artifacts.
-  const truth = { Rm: 9, km: 0.045, Jr: 2.5e-4, Dr: 4e-4, Dp: 1.2e-5, mp: 0.026, armFriction: 1e-3, deadZone: 0.1, latency: 0.004 };
+  const truth = { Rm: 9, km: 0.045, Jr: 2.5e-4, Dr: 4e-4, Dp: 1.2e-5, mp: 0.026, armFriction: 1e-3, pendulumFriction: 3e-5, deadZone: 0.1, latency: 0.004 };
   const c = 1.25;
-  const scaled = { ...truth, Rm: truth.Rm / c, Jr: truth.Jr * c, Dr: truth.Dr * c, Dp: truth.Dp * c, mp: truth.mp * c, armFriction: truth.armFriction * c };
+  const scaled = { ...truth, Rm: truth.Rm / c, Jr: truth.Jr * c, Dr: truth.Dr * c, Dp: truth.Dp * c, mp: truth.mp * c, armFriction: truth.armFriction * c, pendulumFriction: truth.pendulumFriction * c };
   const commands = defaultExcitation({ seconds: 3, controlDt: 0.01, amplitude: 2, seed: 1 });
   const opts = { rig, commands, current: false, encoder: { noise: 0, countsPerRev: 0 } } as const;
   const a = await simulateDataset({ ...opts, params: symbolsToTargets(rig, truth) });
@@ -49,7 +49,7 @@ test("scaling every mass, damping, friction and 1/Rm together leaves the simulat
 
 test("search coordinates (Dr as total arm damping) round trip, and information moves to report coordinates consistently", () => {
   const coords = new SysidCoordinates(rig, SYSID_SYMBOLS, rig.tableVector());
-  const values = { Rm: 9.5, km: 0.05, Jr: 2.1e-4, Dr: 6e-4, Dp: 1.1e-5, mp: 0.027, Lp: 0.12, Lr: 0.09, armFriction: 1e-3, deadZone: 0.2, latency: 0.004 };
+  const values = { Rm: 9.5, km: 0.05, Jr: 2.1e-4, Dr: 6e-4, Dp: 1.1e-5, mp: 0.027, Lp: 0.12, Lr: 0.09, armFriction: 1e-3, pendulumFriction: 2e-5, deadZone: 0.2, latency: 0.004 };
   const x = coords.fromPhysical(values);
   const back = coords.physical(x);
   for (const [k, v] of Object.entries(values)) assert.ok(Math.abs(back[k]! / v - 1) < 1e-12, `${k}: ${back[k]} vs ${v}`);
