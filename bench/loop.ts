@@ -75,10 +75,13 @@ export async function benchLoop(o: { quick: boolean; log?: (line: string) => voi
       periodP99Micros: t.period.p99,
       readP50Micros: t.read.p50,
       readP99Micros: t.read.p99,
+      readMaxMicros: t.read.max,
       inferP50Micros: t.infer.p50,
       inferP99Micros: t.infer.p99,
+      inferMaxMicros: t.infer.max,
       writeP50Micros: t.write.p50,
       writeP99Micros: t.write.p99,
+      writeMaxMicros: t.write.max,
     };
   } finally {
     releaseRealtimePriority();
