@@ -70,7 +70,7 @@ export const command: Command = {
     let failure: Error | undefined;
     let server;
     try {
-      server = await serveEmulator(emulated, { link, baudRate, onError: (e) => (failure ??= e) });
+      server = await serveEmulator(emulated, { link, onError: (e) => (failure ??= e) });
     } catch (e) {
       emulated.dispose();
       io.err(`s2r emulate: ${(e as Error).message}\n`);

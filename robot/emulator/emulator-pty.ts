@@ -1,43 +1,46 @@
 /**
- * The pseudo-terminal pair of an emulator: socat links the host end at the
- * path the user chose (what `s2r deploy --port` opens) and the device end
- * beside it (`<path>.device`). The device end uses socat's `wait-slave`, so
- * socat exits as soon as the emulator's side closes — including when the
- * emulator is killed outright — and the host's port vanishes as if the
- * adapter had been unplugged, rather than staying open and silent. socat
- * removes both links as it exits, so nothing is left behind even then.
+ * The pseudo-terminal of an emulator: socat makes a pty whose slave is linked
+ * at the path the user chose (what `s2r deploy --port` opens) and relays its
+ * bytes to and from the emulator over socat's stdin and stdout.
  *
- * (robot/serial/pty-pair.ts makes anonymous pairs for tests; this one needs a
- * chosen path and the die-with-the-emulator behaviour.)
+ * Pipes rather than a second pty on the emulator's side: the kernel hands pty
+ * bytes on through a time-shared workqueue thread, a pipe wakes its reader
+ * directly. With a pty on each side a bus round trip took four workqueue hops,
+ * and ftrace showed one of them waiting 3.4 ms behind a kernel thread while
+ * the other core was idle; now it takes two, as with a real USB adapter.
+ *
+ * If the emulator dies (even killed outright), socat's stdin ends and socat
+ * exits (-t: at once), removing the link: the host's port vanishes as if the
+ * adapter had been unplugged, rather than staying open and silent.
+ *
+ * (robot/serial/pty-pair.ts makes anonymous pty pairs for tests; this one
+ * needs a chosen path and the die-with-the-emulator behaviour.)
  */
 
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
+import { DxlPortLostError } from "../dynamixel/errors.js";
+import type { Transport } from "../dynamixel/transport.js";
 import { SocatMissingError } from "../serial/pty-pair.js";
 
 export interface EmulatorPty {
   /** The path the host opens. */
   readonly hostPath: string;
-  /** The emulator opens this; socat starts moving bytes once it is open. */
-  readonly devicePath: string;
+  /** The emulator's end: bytes the host writes arrive here, bytes written here reach the host. */
+  readonly device: Transport;
   readonly pid: number;
   readonly exited: Promise<void>;
-  /**
-   * Resolves when socat relays bytes: after the device end is opened (socat
-   * polls for that). Bytes the host sends before then are lost, so serve
-   * only after it.
-   */
+  /** Resolves once socat relays bytes; serve only after it. */
   readonly relaying: Promise<void>;
-  /** Stops socat (both ends and their links vanish); idempotent. */
+  /** Stops socat (the host's port and its link vanish); idempotent. */
   close(): Promise<void>;
 }
 
 export async function createEmulatorPty(hostPath: string, options: { startTimeoutMs?: number; socat?: string } = {}): Promise<EmulatorPty> {
-  const devicePath = `${hostPath}.device`;
   const timeoutMs = options.startTimeoutMs ?? 5000;
   // -t: after one side's EOF, socat lingers this long (default 0.5 s) before exiting; the host should see the port vanish at once.
-  const child = spawn(options.socat ?? "socat", ["-d", "-d", "-t", "0.01", `pty,rawer,echo=0,link=${hostPath}`, `pty,rawer,echo=0,wait-slave,link=${devicePath}`], {
-    stdio: ["ignore", "ignore", "pipe"],
+  const child = spawn(options.socat ?? "socat", ["-d", "-d", "-t", "0.01", `pty,rawer,echo=0,link=${hostPath}`, "STDIO"], {
+    stdio: ["pipe", "pipe", "pipe"],
   });
   let log = "";
   let markRelaying!: () => void;
@@ -53,21 +56,58 @@ export async function createEmulatorPty(hostPath: string, options: { startTimeou
   child.once("error", (e) => (spawnError = e));
   const deadline = performance.now() + timeoutMs;
   try {
-    // Both links exist once socat has made the ptys; it waits for the device end to be opened before relaying.
-    while (!(existsSync(hostPath) && existsSync(devicePath))) {
+    while (!existsSync(hostPath)) {
       if (spawnError) throw spawnError.code === "ENOENT" ? new SocatMissingError() : spawnError;
-      if (exitedEarly) throw new Error(`socat exited before the pty pair was ready: ${log.trim()}`);
-      if (performance.now() > deadline) throw new Error(`socat did not set up the pty pair within ${timeoutMs} ms: ${log.trim()}`);
+      if (exitedEarly) throw new Error(`socat exited before the pty was ready: ${log.trim()}`);
+      if (performance.now() > deadline) throw new Error(`socat did not set up the pty within ${timeoutMs} ms: ${log.trim()}`);
       await new Promise((r) => setTimeout(r, 5));
     }
   } catch (e) {
     child.kill("SIGKILL");
     throw e;
   }
+
+  const describe = `${hostPath} (emulator side)`;
+  const dataListeners = new Set<(bytes: Uint8Array) => void>();
+  const lostListeners = new Set<(e: DxlPortLostError) => void>();
+  let gone: DxlPortLostError | undefined;
+  const markLost = (reason: string) => {
+    if (gone) return;
+    gone = new DxlPortLostError(describe, reason);
+    for (const l of lostListeners) l(gone);
+  };
+  child.stdout!.on("data", (chunk: Buffer) => {
+    const bytes = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length);
+    for (const l of dataListeners) l(bytes);
+  });
+  void exited.then(() => markLost("socat exited"));
+  // A write racing socat's exit fails with EPIPE: that is the loss above, not a crash.
+  child.stdin!.on("error", (e) => markLost(e.message));
+
+  const device: Transport = {
+    path: describe,
+    write(bytes) {
+      if (gone) return Promise.reject(gone);
+      return new Promise((resolve, reject) => child.stdin!.write(bytes, (err) => (err ? reject(gone ?? new DxlPortLostError(describe, err.message)) : resolve())));
+    },
+    onData(listener) {
+      dataListeners.add(listener);
+      return () => dataListeners.delete(listener);
+    },
+    onLost(listener) {
+      lostListeners.add(listener);
+      return () => lostListeners.delete(listener);
+    },
+    async close() {
+      gone ??= new DxlPortLostError(describe, undefined, true);
+      child.stdin!.end();
+    },
+  };
+
   let closing: Promise<void> | undefined;
   return {
     hostPath,
-    devicePath,
+    device,
     pid: child.pid!,
     exited,
     relaying,

@@ -1,8 +1,8 @@
 /**
- * Serves an EmulatedRig on a pseudo-terminal: socat makes a pty pair whose
- * host end is `link` (the path given to `s2r emulate --link`), so host code
- * opens it exactly as it would open /dev/ttyUSB0; the emulator answers on the
- * other end. The plant advances on every event-loop turn (a 1 ms interval)
+ * Serves an EmulatedRig on a pseudo-terminal: socat makes a pty whose slave
+ * is `link` (the path given to `s2r emulate --link`), so host code opens it
+ * exactly as it would open /dev/ttyUSB0; the emulator answers through socat's
+ * stdin and stdout (emulator-pty.ts). The plant advances on every event-loop turn (a 1 ms interval)
  * and before every answer.
  *
  * Closing stops socat: both ptys vanish, like unplugging the adapter, and
@@ -11,14 +11,13 @@
 
 import { lstat, readlink, stat, unlink } from "node:fs/promises";
 import { resolve } from "node:path";
-import { SerialTransport } from "../serial/serial-transport.js";
+import type { Transport } from "../dynamixel/transport.js";
 import type { EmulatedRig } from "./emulated-rig.js";
 import { createEmulatorPty } from "./emulator-pty.js";
 
 export interface EmulatorServerOptions {
-  /** Path the host opens (socat's link to the host end of the pty pair). */
+  /** Path the host opens (socat's link to the pty's slave end). A pty has no baud rate: bytes pass at once. */
   link: string;
-  baudRate: number;
   /** Milliseconds clock. Default performance.now. */
   clock?: () => number;
   /** Told about failures inside the serving loop (e.g. a diverging simulation); serving stops. */
@@ -54,22 +53,20 @@ async function claimLink(link: string): Promise<void> {
     });
     throw new Error(`${link} already points at a live terminal (${await readlink(link)}): another emulator is serving it`);
   }
-  throw new Error(`${link} exists and is not a link made by s2r emulate; choose another --link path (the emulator also uses <path>.device)`);
+  throw new Error(`${link} exists and is not a link made by s2r emulate; choose another --link path`);
 }
 
 export async function serveEmulator(rig: EmulatedRig, o: EmulatorServerOptions): Promise<EmulatorServer> {
   const link = resolve(o.link);
   const clock = o.clock ?? (() => performance.now());
   await claimLink(link);
-  await claimLink(`${link}.device`);
   const pair = await createEmulatorPty(link);
-  let transport: SerialTransport;
+  const transport: Transport = pair.device;
   try {
-    transport = await SerialTransport.open(pair.devicePath, { baudRate: o.baudRate });
     await Promise.race([
       pair.relaying,
-      pair.exited.then(() => Promise.reject(new Error("socat exited while the emulator opened its end of the pty"))),
-      new Promise((_, reject) => setTimeout(() => reject(new Error("socat did not start relaying within 5 s of the emulator opening its end")), 5000).unref()),
+      pair.exited.then(() => Promise.reject(new Error("socat exited before it started relaying"))),
+      new Promise((_, reject) => setTimeout(() => reject(new Error("socat did not start relaying within 5 s")), 5000).unref()),
     ]);
   } catch (e) {
     await pair.close();
