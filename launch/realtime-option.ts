@@ -20,8 +20,14 @@ export const RT_PRIORITY_OPTION: Record<string, OptionSpec> = {
 /** Raises this process's main thread (and `alsoPids`, e.g. a pty relay) to the --rt-priority; warns on stderr when refused. */
 export function applyRealtimeOption(command: string, args: ParsedArgs, io: CommandIO, alsoPids: number[] = []): RealtimeResult {
   const priority = args.options["rt-priority"] as number;
-  if (!(priority >= 0 && priority <= 99)) throw new UsageError(`s2r ${command}: --rt-priority must be in 0..99, got ${priority}`);
-  const result = requestRealtimePriority(priority);
+  let result: RealtimeResult;
+  try {
+    result = requestRealtimePriority(priority);
+  } catch (e) {
+    // The bounds live with the request; on the command line they are a usage error.
+    if (e instanceof RangeError) throw new UsageError(`s2r ${command}: --rt-priority: ${e.message}`);
+    throw e;
+  }
   if (result.granted) for (const pid of alsoPids) requestRealtimePriority(priority, pid);
   if (result.problem) io.err(`s2r ${command}: warning: ${result.problem}\n`);
   return result;

@@ -23,9 +23,10 @@ export const command: Command = {
     details: [
       "Reads the excitation samples of a s2r sysid record log (times, volts written, calibrated arm and pendulum",
       "angles, motor current) and fits the simulator's physical parameters (Rm, km, Jr, Dr, Dp, mp, Lp, Lr, the",
-      "arm's and the pendulum's Coulomb friction, dead zone, latency): CMA-ES from the nominal values, then Levenberg-Marquardt with multiple",
-      "shooting. Writes params.json (values, standard deviations, identifiable flags, held-out errors) and",
-      "sysid-report.html (measured vs simulated with nominal and fitted parameters on the held-out part).",
+      "arm's and the pendulum's Coulomb friction, dead zone, latency): CMA-ES from the nominal values, then",
+      "Levenberg-Marquardt with multiple shooting. Writes params.json (values, standard deviations, identifiable",
+      "flags, held-out errors) and sysid-report.html (measured vs simulated with nominal and fitted parameters on",
+      "the held-out part).",
       "Progress goes to stderr; the fit runs on one core and takes minutes for a 20 s record. Ctrl-C stops it.",
     ].join("\n"),
   },

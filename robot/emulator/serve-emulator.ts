@@ -2,10 +2,10 @@
  * Serves an EmulatedRig on a pseudo-terminal: socat makes a pty whose slave
  * is `link` (the path given to `s2r emulate --link`), so host code opens it
  * exactly as it would open /dev/ttyUSB0; the emulator answers through socat's
- * stdin and stdout (emulator-pty.ts). The plant advances on every event-loop turn (a 1 ms interval)
- * and before every answer.
+ * stdin and stdout (emulator-pty.ts). The plant advances on every event-loop
+ * turn (a 1 ms interval) and before every answer.
  *
- * Closing stops socat: both ptys vanish, like unplugging the adapter, and
+ * Closing stops socat: the pty vanishes, like unplugging the adapter, and
  * socat removes the link. If the emulator process dies, socat follows it.
  */
 

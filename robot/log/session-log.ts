@@ -11,8 +11,9 @@
  * logging call that finds it due: a control loop logs right after its write,
  * so the seal (a fraction of a millisecond, more when the JIT or GC steps in)
  * falls in the loop's slack. A timer seals only a log that has gone quiet; a
- * timer that fired at any moment would land in the middle of a bus read. close() writes the summary and footer; if the process
- * exits without it, an 'exit' handler finishes the file synchronously.
+ * timer that fired at any moment would land in the middle of a bus read.
+ * close() writes the summary and footer; if the process exits without it, an
+ * 'exit' handler finishes the file synchronously.
  */
 import { mkdirSync } from "node:fs";
 import { hostname } from "node:os";
