@@ -15,10 +15,12 @@ import { createEpisodeScorer } from "./episode-scorer.js";
 import type { PolicyBinding } from "./policy-binding.js";
 import { implausiblePositions, rigSafetyLayer } from "./rig-safety.js";
 import { homeJoint, waitUntilStill } from "./settle.js";
+import { PeriodicTimer } from "../timing.js";
 
 export interface DeploySessionOptions {
   hardware: HardwareInterface;
-  policy: LoopPolicy;
+  /** With warm(), the real-time ticker calls it just before each tick (see PeriodicTimer's beforeTick). */
+  policy: LoopPolicy & { warm?(): void };
   binding: PolicyBinding;
   rig: RigConfig;
   /** Closed by the session before it returns. */
@@ -71,6 +73,9 @@ export async function runDeploySession(o: DeploySessionOptions): Promise<DeployS
   const { binding, rig, log } = o;
   const period = binding.periodSec;
   const ticker: (periodSec: number) => Ticker | undefined = o.ticker ?? (() => undefined);
+  // The control loop's real-time ticker warms the policy before each tick: a thread that slept through the period finds its caches cold.
+  const warm = o.policy.warm?.bind(o.policy);
+  const loopTicker = (periodSec: number): Ticker | undefined => ticker(periodSec) ?? (warm ? new PeriodicTimer(periodSec, { beforeTick: warm }) : undefined);
   const safety = rigSafetyLayer(rig, hw.jointNames, hw.commandNames);
   const scorer = createEpisodeScorer(rig.task, binding.taskConfig, hw.jointNames, rig);
   const maxCycles = Math.max(1, Math.round(o.episodeSeconds / period));
@@ -149,7 +154,7 @@ export async function runDeploySession(o: DeploySessionOptions): Promise<DeployS
         periodSec: period,
         maxCycles,
         deadlineMissBudget: rig.safety.deadlineMissBudget,
-        ticker: ticker(period),
+        ticker: loopTicker(period),
         signal: o.signal,
         osi: binding.osi,
         label: `episode ${ep}`,
