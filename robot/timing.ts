@@ -76,7 +76,8 @@ export class PeriodicTimer {
       now = nowSec();
       const block = due - now - this.spinMargin;
       if (block > 0) Atomics.wait(sleepCell, 0, 0, block * 1000);
-      this.beforeTick?.();
+      // Only with time left before the tick: a step already due gains nothing from a warm-up in front of it.
+      if (this.beforeTick && nowSec() < due) this.beforeTick();
       while (nowSec() < due) {
         /* spin the last fraction of a millisecond */
       }
