@@ -15,11 +15,11 @@ import { createEpisodeScorer } from "./episode-scorer.js";
 import type { PolicyBinding } from "./policy-binding.js";
 import { implausiblePositions, rigSafetyLayer } from "./rig-safety.js";
 import { homeJoint, waitUntilStill } from "./settle.js";
-import { PeriodicTimer } from "../timing.js";
+import { warmingTimer, type WarmablePolicy } from "./warm-policy.js";
 
 export interface DeploySessionOptions {
   hardware: HardwareInterface;
-  /** With warm(), the real-time ticker calls it just before each tick (see PeriodicTimer's beforeTick). */
+  /** With warm(), the loop keeps it warm while it would sleep (robot/control/warm-policy.ts). */
   policy: LoopPolicy & { warm?(): void };
   binding: PolicyBinding;
   rig: RigConfig;
@@ -73,9 +73,9 @@ export async function runDeploySession(o: DeploySessionOptions): Promise<DeployS
   const { binding, rig, log } = o;
   const period = binding.periodSec;
   const ticker: (periodSec: number) => Ticker | undefined = o.ticker ?? (() => undefined);
-  // The control loop's real-time ticker warms the policy before each tick: a thread that slept through the period finds its caches cold.
-  const warm = o.policy.warm?.bind(o.policy);
-  const loopTicker = (periodSec: number): Ticker | undefined => ticker(periodSec) ?? (warm ? new PeriodicTimer(periodSec, { beforeTick: warm }) : undefined);
+  // A policy with warm() is kept warm in the time the loop sleeps (robot/control/warm-policy.ts).
+  const warmable = o.policy.warm ? (o.policy as WarmablePolicy) : undefined;
+  const loopTicker = (periodSec: number): Ticker | undefined => ticker(periodSec) ?? (warmable ? warmingTimer(periodSec, warmable) : undefined);
   const safety = rigSafetyLayer(rig, hw.jointNames, hw.commandNames);
   const scorer = createEpisodeScorer(rig.task, binding.taskConfig, hw.jointNames, rig);
   const maxCycles = Math.max(1, Math.round(o.episodeSeconds / period));
