@@ -23,15 +23,13 @@
 import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { getPriority, setPriority } from "node:os";
+import { parseProcStat, SCHED_POLICY_NAMES } from "./proc-stat.js";
 
 export const BATCH_PRIORITIES = ["batch", "idle", "normal"] as const;
 export type BatchPriority = (typeof BATCH_PRIORITIES)[number];
 
 /** The nice value batch work runs at (0 is the default, 19 the lowest). */
 export const BATCH_NICE = 10;
-
-/** Linux scheduling policies as /proc/<pid>/task/<tid>/stat reports them (field 41). */
-export const SCHED_POLICY_NAMES: Record<number, string> = { 0: "SCHED_OTHER", 1: "SCHED_FIFO", 2: "SCHED_RR", 3: "SCHED_BATCH", 5: "SCHED_IDLE", 6: "SCHED_DEADLINE" };
 
 export interface BatchPriorityResult {
   level: BatchPriority;
@@ -78,13 +76,9 @@ export function readThreadScheduling(pid: number | "self" = "self"): ThreadSched
     } catch {
       continue; // the thread ended meanwhile
     }
-    // "tid (comm) state ..." where comm may hold spaces and parentheses: fields after the last ')'.
-    const close = stat.lastIndexOf(")");
-    const name = stat.slice(stat.indexOf("(") + 1, close);
-    const f = stat.slice(close + 2).split(" ");
-    // f[0] is field 3 (state): field n is f[n - 3]. nice is field 19, policy field 41.
-    const policy = Number(f[41 - 3]);
-    out.push({ tid: Number(t), name, policy: SCHED_POLICY_NAMES[policy] ?? `policy ${policy}`, nice: Number(f[19 - 3]) });
+    const s = parseProcStat(stat);
+    const policy = s.field(41);
+    out.push({ tid: Number(t), name: s.name, policy: SCHED_POLICY_NAMES[policy] ?? `policy ${policy}`, nice: s.field(19) });
   }
   return out;
 }
