@@ -61,6 +61,10 @@ export const command: Command = {
     const duration = args.options.duration as number | undefined;
     if (duration !== undefined && !(duration > 0)) throw new UsageError(`s2r deploy: --duration must be > 0 s, got ${duration}`);
 
+    const { loadLoopPolicy, POLICY_RUNTIMES } = await import("../../policies/runtime/loop-policy.js");
+    const runtimeChoice = args.options.runtime as (typeof POLICY_RUNTIMES)[number];
+    if (!POLICY_RUNTIMES.includes(runtimeChoice)) throw new UsageError(`s2r deploy: --runtime must be one of ${POLICY_RUNTIMES.join(", ")}, got "${runtimeChoice}"`);
+
     const { loadRigConfig } = await import("../../robot/rigs/rig-config.js");
     const { readCalibration } = await import("../../robot/rigs/calibration.js");
     const { readManifest, verifyManifestAgainstOnnx, ManifestMismatchError } = await import("../../policies/manifest.js");
@@ -103,9 +107,6 @@ export const command: Command = {
     // Session logs are never overwritten; say so before anything is opened.
     if (existsSync(logFile)) throw new UsageError(`s2r deploy: --log ${logFile} already exists (session logs are never overwritten); choose another file`);
 
-    const { loadLoopPolicy, POLICY_RUNTIMES } = await import("../../policies/runtime/loop-policy.js");
-    const runtimeChoice = args.options.runtime as (typeof POLICY_RUNTIMES)[number];
-    if (!POLICY_RUNTIMES.includes(runtimeChoice)) throw new UsageError(`s2r deploy: --runtime must be one of ${POLICY_RUNTIMES.join(", ")}, got "${runtimeChoice}"`);
     const { DynamixelRig } = await import("../../robot/rigs/dynamixel-rig.js");
     const { HardwareError } = await import("../../robot/hardware/interface.js");
     const { SessionLog } = await import("../../robot/log/session-log.js");
