@@ -16,6 +16,7 @@ import { runControlLoop } from "../robot/control/control-loop.js";
 import { bindPolicyToRig } from "../robot/control/policy-binding.js";
 import { writeRandomPolicy } from "../robot/control/random-policy.js";
 import { rigSafetyLayer } from "../robot/control/rig-safety.js";
+import { warmingTimer } from "../robot/control/warm-policy.js";
 import { spawnEmulator } from "../robot/emulator/spawn-emulator.js";
 import { SessionLog } from "../robot/log/session-log.js";
 import { DynamixelRig } from "../robot/rigs/dynamixel-rig.js";
@@ -59,6 +60,8 @@ export async function benchLoop(o: { quick: boolean; log?: (line: string) => voi
       // Count every miss; do not stop on them.
       deadlineMissBudget: Number.MAX_SAFE_INTEGER,
       osi: binding.osi,
+      // Warmed before each tick, as deploy does.
+      ticker: warmingTimer(binding.periodSec, policy),
     });
     await session.close();
     await hw.close();

@@ -53,7 +53,7 @@ export const BENCHES: BenchEntry[] = [
   },
   {
     name: "policy",
-    summary: "Batch-1 step latency of the shipped Furuta policy: onnxruntime-node p50/p99 and the in-process core, same run",
+    summary: "Batch-1 step latency of the shipped Furuta policy, onnxruntime-node and the in-process core: back to back and at 100/200/500 Hz as the loop steps it (cold and warmed before each tick)",
     run: async (o) => (await import("./policy.js")).benchPolicy(o),
   },
   {

@@ -172,6 +172,23 @@ export class PolicyStepper {
     this.osiState.fill(0);
   }
 
+  /** Copies the recurrent state (actor, then OSI) into `into` (stateBufferSize values). */
+  saveState(into: Float32Array): void {
+    into.set(this.actorState, 0);
+    into.set(this.osiState, this.actorState.length);
+  }
+
+  /** Restores a state saved by saveState(). */
+  restoreState(from: Float32Array): void {
+    this.actorState.set(from.subarray(0, this.actorState.length));
+    this.osiState.set(from.subarray(this.actorState.length, this.actorState.length + this.osiState.length));
+  }
+
+  /** Values saveState() writes. */
+  get stateBufferSize(): number {
+    return this.actorState.length + this.osiState.length;
+  }
+
   /**
    * Deterministic action means for observations [n, numObs]; rows with
    * `episodeStart` set have their recurrent state zeroed first.

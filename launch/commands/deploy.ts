@@ -22,6 +22,7 @@ export const command: Command = {
       "task-config": { kind: "string", value: "FILE", description: "the task config the policy was trained with (JSON; default: the config.json s2r export wrote beside the manifest, else the task's defaults)" },
       baud: { kind: "integer", value: "BAUD", description: "bus speed (default: the rig file's)" },
       json: { kind: "boolean", description: "print one JSON object per episode" },
+      runtime: { kind: "string", value: "auto|core|onnxruntime", description: "what steps the policy: auto runs the in-process core when the checkpoint.json beside the export computes what the ONNX file does (checked at load), else onnxruntime", default: "auto" },
       ...RT_PRIORITY_OPTION,
       // ROS 2 (--ros2) ------------------------------------------------------
       ros2: { kind: "boolean", description: "drive the robot over ROS 2 (ros2_control topics of the rig file) instead of a serial bus; no --port or --calibration" },
@@ -59,6 +60,10 @@ export const command: Command = {
     if (episodes < 1) throw new UsageError(`s2r deploy: --episodes must be >= 1, got ${episodes}`);
     const duration = args.options.duration as number | undefined;
     if (duration !== undefined && !(duration > 0)) throw new UsageError(`s2r deploy: --duration must be > 0 s, got ${duration}`);
+
+    const { loadLoopPolicy, POLICY_RUNTIMES } = await import("../../policies/runtime/loop-policy.js");
+    const runtimeChoice = args.options.runtime as (typeof POLICY_RUNTIMES)[number];
+    if (!POLICY_RUNTIMES.includes(runtimeChoice)) throw new UsageError(`s2r deploy: --runtime must be one of ${POLICY_RUNTIMES.join(", ")}, got "${runtimeChoice}"`);
 
     const { loadRigConfig } = await import("../../robot/rigs/rig-config.js");
     const { readCalibration } = await import("../../robot/rigs/calibration.js");
@@ -102,13 +107,14 @@ export const command: Command = {
     // Session logs are never overwritten; say so before anything is opened.
     if (existsSync(logFile)) throw new UsageError(`s2r deploy: --log ${logFile} already exists (session logs are never overwritten); choose another file`);
 
-    const { OnnxPolicy } = await import("../../policies/runtime/onnx-policy.js");
     const { DynamixelRig } = await import("../../robot/rigs/dynamixel-rig.js");
     const { HardwareError } = await import("../../robot/hardware/interface.js");
     const { SessionLog } = await import("../../robot/log/session-log.js");
     const { runDeploySession } = await import("../../robot/control/deploy-session.js");
 
-    const policy = await OnnxPolicy.load(onnxPath, manifestPath);
+    const loaded = await loadLoopPolicy(onnxPath, manifestPath, runtimeChoice);
+    const policy = loaded.policy;
+    io.err(`s2r deploy: policy runs on ${loaded.why}\n`);
     let hardware;
     let connection = port;
     try {
@@ -149,6 +155,7 @@ export const command: Command = {
           episode_seconds: String(episodeSeconds),
           control_hz: String(1 / binding.periodSec),
           scheduling: realtime.scheduling,
+          policy_runtime: loaded.why,
         },
       });
       if (!args.options.json) io.out(`s2r deploy: ${episodes} episode(s) of ${episodeSeconds} s on rig ${rig.name} at ${connection}; log ${log.file}\n`);

@@ -23,6 +23,7 @@ export const COMMANDS: CommandEntry[] = [
   { name: "dxl scan", summary: "Ping every ID on a Dynamixel bus and list the devices that answer", load: async () => (await import("./dxl-scan.js")).command },
   { name: "dxl read", summary: "Read a Dynamixel register by name (e.g. present_position) and print it with its unit", load: async () => (await import("./dxl-read.js")).command },
   { name: "dxl write", summary: "Write a Dynamixel register by name (raw counts), sent once", load: async () => (await import("./dxl-write.js")).command },
+  { name: "dxl doctor", summary: "Check what makes a Dynamixel bus slow or flaky (latency timer, return delay, baud, round trip, real-time, busy CPUs) and how to fix it", load: async () => (await import("./dxl-doctor.js")).command },
   { name: "ros2 doctor", summary: "Which ROS 2 transport (rclnodejs or Cyclone DDS) works here, and what to install for the others", load: async () => (await import("./ros2-doctor.js")).command },
   { name: "deploy", summary: "Run a policy (ONNX + policy.json) on a rig for N episodes, with safety layer, watchdog and a session log", load: async () => (await import("./deploy.js")).command },
   { name: "emulate", summary: "Serve a rig's Dynamixel bus on a pseudo-terminal, backed by the simulator in real time", load: async () => (await import("./emulate.js")).command },

@@ -1,5 +1,6 @@
 import { UsageError } from "../args.js";
 import type { Command } from "../command.js";
+import { applyBatchPriorityOption, BATCH_PRIORITY_OPTION } from "../batch-priority-option.js";
 
 /** `s2r sysid fit excite.mcap --out params.json`: identified parameters with uncertainties, and a held-out report. */
 export const command: Command = {
@@ -19,6 +20,7 @@ export const command: Command = {
       "lm-iterations": { kind: "integer", value: "N", description: "Levenberg-Marquardt iterations of the refinement", default: 12 },
       seed: { kind: "integer", value: "N", description: "CMA-ES seed", default: 1 },
       json: { kind: "boolean", description: "print the result as one JSON object" },
+      ...BATCH_PRIORITY_OPTION,
     },
     details: [
       "Reads the excitation samples of a s2r sysid record log (times, volts written, calibrated arm and pendulum",
@@ -49,6 +51,7 @@ export const command: Command = {
     const maxEvals = positive("max-evals");
     const lmIterations = positive("lm-iterations")!;
 
+    applyBatchPriorityOption("sysid fit", args, io);
     const { dirname, resolve } = await import("node:path");
     const { existsSync } = await import("node:fs");
     if (!existsSync(logFile)) throw new UsageError(`s2r sysid fit: ${logFile} does not exist`);

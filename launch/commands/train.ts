@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { UsageError } from "../args.js";
 import type { Command } from "../command.js";
 import { deepMerge } from "../../common/schema.js";
+import { applyBatchPriorityOption, BATCH_PRIORITY_OPTION } from "../batch-priority-option.js";
 
 export const command: Command = {
   spec: {
@@ -19,6 +20,7 @@ export const command: Command = {
       resume: { kind: "string", description: "continue the run in DIR from its checkpoint", value: "DIR" },
       params: { kind: "string", description: "identified parameters (s2r sysid fit): re-centre the randomization on them", value: "params.json" },
       quiet: { kind: "boolean", description: "no progress bar" },
+      ...BATCH_PRIORITY_OPTION,
     },
     details: "Writes DIR/checkpoint.json (atomically), DIR/metrics.csv, DIR/report.html and DIR/config.json. Ctrl-C saves a checkpoint; --resume DIR continues it.",
   },
@@ -54,7 +56,9 @@ export const command: Command = {
     const config = resolveTrainConfig(taskName, partial, (args.options.config as string | undefined) ?? undefined);
     outDir ??= join("runs", `${taskName}-${new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19)}`);
     if (!resume && existsSync(join(outDir, "checkpoint.json"))) throw new UsageError(`s2r train: ${outDir} already holds a run; use --resume ${outDir} or another --out`);
-    io.err(`s2r train ${taskName}: ${config.policy.arch}${config.policy.osi === "up" ? " + OSI" : ""}, ${config.run.numEnvs} envs on ${config.run.workers} workers, ${config.run.totalSteps} steps -> ${outDir}\n`);
+    // Before the workers start: they lower themselves to the same level.
+    const priority = applyBatchPriorityOption("train", args, io);
+    io.err(`s2r train ${taskName}: ${config.policy.arch}${config.policy.osi === "up" ? " + OSI" : ""}, ${config.run.numEnvs} envs on ${config.run.workers} workers, ${config.run.totalSteps} steps -> ${outDir}; scheduling ${priority.applied}\n`);
     const result = await train({
       taskName,
       config,

@@ -51,6 +51,8 @@ export class OnnxPolicy {
   /** Feeds/fetches for the two state parities, built once. */
   private readonly feeds: [OrtFeeds, OrtFeeds];
   private readonly fetches: [OrtFetches, OrtFetches];
+  /** Fetches into scratch tensors, for warm(): the real outputs and the state to feed next stay as they are. */
+  private readonly warmFetches: OrtFetches;
   private readonly runOptions = {};
   private readonly output: PolicyOutput;
   private cur: 0 | 1 = 0;
@@ -96,6 +98,11 @@ export class OnnxPolicy {
     const [f1, g1] = build(1);
     this.feeds = [f0, f1];
     this.fetches = [g0, g1];
+    this.warmFetches = {};
+    for (const [name, t] of Object.entries(g0)) {
+      const width = t!.dims[1]!;
+      this.warmFetches[name] = new Tensor("float32", new Float32Array(width), [1, width]);
+    }
     this.output = this.osiBuf ? { action: this.actionBuf, osi: this.osiBuf } : { action: this.actionBuf };
   }
 
@@ -155,6 +162,16 @@ export class OnnxPolicy {
     }
     if (this.h) this.cur = this.cur === 0 ? 1 : 0;
     return this.output;
+  }
+
+  /**
+   * Runs the graph on the last observation and the current state into scratch
+   * outputs: the next step() computes exactly what it would have, but finds
+   * onnxruntime's code and the weights in cache (a control loop calls this
+   * just before its deadline; see PeriodicTimer's beforeTick).
+   */
+  warm(): void {
+    this.session?.run(this.feeds[this.cur], this.warmFetches, this.runOptions);
   }
 
   /** Zeroes the recurrent state (start of an episode). */

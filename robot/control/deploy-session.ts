@@ -15,10 +15,12 @@ import { createEpisodeScorer } from "./episode-scorer.js";
 import type { PolicyBinding } from "./policy-binding.js";
 import { implausiblePositions, rigSafetyLayer } from "./rig-safety.js";
 import { homeJoint, waitUntilStill } from "./settle.js";
+import { warmingTimer, type WarmablePolicy } from "./warm-policy.js";
 
 export interface DeploySessionOptions {
   hardware: HardwareInterface;
-  policy: LoopPolicy;
+  /** With warm(), the loop keeps it warm while it would sleep (robot/control/warm-policy.ts). */
+  policy: LoopPolicy & { warm?(): void };
   binding: PolicyBinding;
   rig: RigConfig;
   /** Closed by the session before it returns. */
@@ -71,6 +73,9 @@ export async function runDeploySession(o: DeploySessionOptions): Promise<DeployS
   const { binding, rig, log } = o;
   const period = binding.periodSec;
   const ticker: (periodSec: number) => Ticker | undefined = o.ticker ?? (() => undefined);
+  // A policy with warm() is kept warm in the time the loop sleeps (robot/control/warm-policy.ts).
+  const warmable = o.policy.warm ? (o.policy as WarmablePolicy) : undefined;
+  const loopTicker = (periodSec: number): Ticker | undefined => ticker(periodSec) ?? (warmable ? warmingTimer(periodSec, warmable) : undefined);
   const safety = rigSafetyLayer(rig, hw.jointNames, hw.commandNames);
   const scorer = createEpisodeScorer(rig.task, binding.taskConfig, hw.jointNames, rig);
   const maxCycles = Math.max(1, Math.round(o.episodeSeconds / period));
@@ -149,7 +154,7 @@ export async function runDeploySession(o: DeploySessionOptions): Promise<DeployS
         periodSec: period,
         maxCycles,
         deadlineMissBudget: rig.safety.deadlineMissBudget,
-        ticker: ticker(period),
+        ticker: loopTicker(period),
         signal: o.signal,
         osi: binding.osi,
         label: `episode ${ep}`,

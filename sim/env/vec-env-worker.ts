@@ -2,13 +2,16 @@
  * Worker-thread side of WorkerVecEnv: owns one Rapier instance and a
  * contiguous slice of the environments, and steps them on request.
  */
-import { parentPort } from "node:worker_threads";
+import { parentPort, workerData } from "node:worker_threads";
+import { lowerThisThread, parseBatchPriority } from "../../common/batch-priority.js";
 import { LocalVecEnv, type VecEnvOptions } from "./local-vec-env.js";
 
 type Request = { type: "init"; options: VecEnvOptions } | { type: "reset" } | { type: "step"; actions: Float32Array } | { type: "close" };
 
 if (!parentPort) throw new Error("vec-env-worker must run in a worker thread");
 const port = parentPort;
+// A training job's workers yield to a robot session on the same machine (the main thread said how far).
+lowerThisThread(parseBatchPriority((workerData as { priority?: unknown } | undefined)?.priority ?? "normal", "vec-env worker priority"));
 let env: LocalVecEnv | undefined;
 
 port.on("message", async (msg: Request) => {

@@ -1,4 +1,5 @@
 import { Worker } from "node:worker_threads";
+import { currentBatchPriority } from "../../common/batch-priority.js";
 import type { EnvSpec, EpisodeResult, StepBatch, VecEnv } from "./contract.js";
 import { blockRanges, blockSizeOf, type VecEnvOptions } from "./local-vec-env.js";
 
@@ -43,7 +44,8 @@ export class WorkerVecEnv implements VecEnv {
       const first = blocks[nextBlock]![0];
       const count = blocks[nextBlock + nBlocks - 1]![1] - first;
       nextBlock += nBlocks;
-      const worker = new Worker(new URL("./vec-env-worker.js", import.meta.url));
+      // The worker lowers its own thread to this process's batch priority (common/batch-priority.ts).
+      const worker = new Worker(new URL("./vec-env-worker.js", import.meta.url), { workerData: { priority: currentBatchPriority() } });
       const slice: Slice = { worker, first, count };
       worker.on("message", (m: any) => {
         const p = slice.pending;

@@ -45,3 +45,17 @@ test("holds the period over many ticks", async () => {
 test("rejects a non-positive period", () => {
   assert.throws(() => new PeriodicTimer(0), /period must be > 0/);
 });
+
+test("beforeTick runs once per tick, before the tick is due, and the tick still wakes on time", async () => {
+  const calls: number[] = [];
+  const timer = new PeriodicTimer(0.01, { beforeTick: () => calls.push(nowSec()) });
+  await timer.waitNext(); // the first tick is due at once: nothing to wait for, nothing to warm
+  const ticks = [];
+  for (let i = 0; i < 5; i++) ticks.push(await timer.waitNext());
+  assert.equal(calls.length, 5);
+  ticks.forEach((t, i) => {
+    assert.ok(calls[i]! < t.due, `call ${i} came ${((calls[i]! - t.due) * 1e6).toFixed(0)} us after its tick`);
+    assert.ok(calls[i]! > t.due - 0.01, `call ${i} came a whole period early`);
+    assert.ok(t.woke >= t.due);
+  });
+});
