@@ -23,6 +23,18 @@ function rigFile(name: string, edit: (r: any) => void): string {
   return file;
 }
 
+/** Each edited copy of the Furuta rig file is refused with an error naming the file and matching the pattern. */
+function expectRefused(cases: [name: string, edit: (r: any) => void, message: RegExp][]): void {
+  for (const [name, edit, message] of cases) {
+    const file = rigFile(name, edit);
+    assert.throws(
+      () => loadRigConfig(file),
+      (e: unknown) => e instanceof ConfigError && e.message.startsWith(file) && message.test(e.message),
+      name,
+    );
+  }
+}
+
 test("the Furuta rig file says what the rig page says", () => {
   assert.ok(listRigs().includes("furuta"));
   const rig = loadRigConfig("furuta");
@@ -60,14 +72,7 @@ test("bad rig files are refused naming the file and the field", () => {
     ["typo", (r) => (r.safety.watchdgMs = 100), /safety\.watchdgMs: unknown field/],
     ["protocol", (r) => (r.bus.protocol = 1), /bus\.protocol: only Dynamixel Protocol 2\.0/],
   ];
-  for (const [name, edit, message] of cases) {
-    const file = rigFile(name, edit);
-    assert.throws(
-      () => loadRigConfig(file),
-      (e: unknown) => e instanceof ConfigError && e.message.startsWith(file) && message.test(e.message),
-      name,
-    );
-  }
+  expectRefused(cases);
   assert.throws(() => loadRigConfig("segway"), /unknown rig "segway"; known rigs: .*furuta/);
 });
 
@@ -102,14 +107,7 @@ test("a unit that does not fit the field, or does not parse, is refused naming t
     ["garbled", (r) => (r.supplyVolts = "twelve volts"), /supplyVolts: cannot read "twelve volts" as a number with a unit/],
     ["no-unit", (r) => (r.supplyVolts = "12"), /supplyVolts: expected a voltage \(V\), got "12"; a string needs its unit/],
   ];
-  for (const [name, edit, message] of cases) {
-    const file = rigFile(name, edit);
-    assert.throws(
-      () => loadRigConfig(file),
-      (e: unknown) => e instanceof ConfigError && e.message.startsWith(file) && message.test(e.message),
-      name,
-    );
-  }
+  expectRefused(cases);
 });
 
 test("calibration files: written atomically, read back, errors name the field", () => {
