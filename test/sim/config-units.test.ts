@@ -37,7 +37,7 @@ function furutaWithUnits() {
       default: throw new Error(`test does not know how to write ${e.target} with units`);
     }
   });
-  return { robot, randomization };
+  return { robot, randomization, controlDt: "10 ms", physicsDt: "5 ms", physicsSubstep: "200 us", episodeSeconds: "20 s", success: { uprightTolerance: "200 mrad", holdSeconds: "5000 ms" }, init: { theta: "50 mrad", alpha: "0.05 rad" } };
 }
 
 test("a task config written with units sets up the same table and ranges as the plain defaults", () => {
@@ -50,10 +50,11 @@ test("a task config written with units sets up the same table and ranges as the 
   const rp = plain.randomizer.privilegedRanges(), ru = units.randomizer.privilegedRanges();
   assert.deepEqual(ru.map((r) => r.name), rp.map((r) => r.name));
   rp.forEach((r, i) => assert.ok(close(r.low, ru[i]!.low) && close(r.high, ru[i]!.high), `${r.name}: [${r.low}, ${r.high}] vs [${ru[i]!.low}, ${ru[i]!.high}]`));
-  assert.deepEqual(units.spec.actionLayout, plain.spec.actionLayout);
+  assert.deepEqual(units.spec, plain.spec);
+  for (const k of ["controlDt", "physicsDt", "physicsSubstep", "episodeSeconds", "success", "init"] as const) assert.deepEqual((units.config as any)[k], (plain.config as any)[k], k);
 });
 
-test("robot config figures with the wrong unit name the field", () => {
+test("task and robot config figures with the wrong unit name the field", () => {
   const task = getTask("furuta");
   const bad = (edit: (c: any) => void) => {
     const c = furutaWithUnits();
@@ -66,6 +67,8 @@ test("robot config figures with the wrong unit name the field", () => {
     [(c) => (c.robot.actuators[0].latency = "2 s"), "task.robot.actuators[0].latency", /expected a number >= 0 <= 1, got 2 s \(from "2 s"\)/],
     [(c) => (c.robot.actuators[0].km = "42 mN m"), "task.robot.actuators[0].km", /expected a torque constant \(N m\/A\), got "42 mN m"/],
     [(c) => (c.robot.sensors[1].offset = "5 degs"), "task.robot.sensors[1].offset", /cannot read "5 degs"/],
+    [(c) => (c.controlDt = "100 Hz"), "task.controlDt", /expected a time \(s\), got "100 Hz"/],
+    [(c) => (c.controlDt = "1 ms"), "task.controlDt", /expected a number >= 0\.002 <= 0\.01, got 0\.001 s \(from "1 ms"\)/],
   ];
   for (const [edit, path, pattern] of cases) assert.throws(bad(edit), (e: unknown) => e instanceof ConfigError && e.path === path && pattern.test(e.message), path);
   // A servo's command is a position: "0.5 rad" fits, volts do not.
