@@ -74,10 +74,19 @@ function parseUnit(text: string): Unit {
   return mathjs().unit(text);
 }
 
+/** The unit a field holds, parsed: one mathjs does not know is a bug in the schema or parameter table, not in the user's file. */
+function fieldUnit(unit: string): Unit {
+  try {
+    return parseUnit(unit);
+  } catch (e) {
+    throw new Error(`unit ${JSON.stringify(unit)} of a config field or parameter is not a unit mathjs knows (${(e as Error).message}); use a mathjs unit, or a dimensionless label (${[...DIMENSIONLESS_LABELS].map((l) => JSON.stringify(l)).join(", ")})`);
+  }
+}
+
 /** "a voltage (V)", "a time (ms)", "a quantity in N m/A"... for the unit a field holds. */
 export function quantityName(unit: string): string {
   if (isDimensionless(unit)) return "a plain number";
-  const u = parseUnit(unit);
+  const u = fieldUnit(unit);
   const known = QUANTITY_NAMES.find(([k]) => parseUnit(k).equalBase(u));
   return known ? `${known[1]} (${unit})` : `a quantity in ${unit}`;
 }
@@ -121,7 +130,7 @@ export function toUnit(input: unknown, unit: string, path: string): number {
     if (parsed.units.length > 0 && !parsed.dimensions.every((d) => d === 0)) throw new ConfigError(path, `expected a plain number, got ${describeInput(input)}`);
     value = parsed.value;
   } else {
-    if (!parsed.equalBase(parseUnit(unit))) {
+    if (!parsed.equalBase(fieldUnit(unit))) {
       const bare = parsed.units.length === 0 ? `; a string needs its unit (or write the number ${parsed.value} for ${parsed.value} ${unit})` : "";
       throw new ConfigError(path, `expected ${quantityName(unit)}, got ${describeInput(input)}${bare}`);
     }

@@ -95,4 +95,7 @@ test("quantity names for messages", () => {
   assert.equal(quantityName("N m s/rad"), "a rotational damping (N m s/rad)");
   assert.equal(quantityName("scale"), "a plain number");
   assert.equal(quantityName("kg/m"), "a quantity in kg/m");
+  // A field unit mathjs does not know is a programming error, said as such (the parameter table test catches it).
+  assert.throws(() => quantityName("lux"), /unit "lux" of a config field or parameter is not a unit mathjs knows/);
+  assert.throws(() => toUnit("3 V", "bogons", "x"), /unit "bogons" of a config field or parameter is not a unit mathjs knows/);
 });
