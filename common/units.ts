@@ -35,7 +35,7 @@ function mathjs(): MathJsInstance {
   return m;
 }
 
-/** Unit labels of the parameter table that are not mathjs units but mean "no dimension". */
+/** Unit labels meaning "no dimension" (the parameter table's "scale" and "counts" are not mathjs units). */
 const DIMENSIONLESS_LABELS = new Set(["", "1", "scale", "counts", "px", "V/V"]);
 
 export function isDimensionless(unit: string): boolean {
@@ -91,7 +91,7 @@ export function quantityName(unit: string): string {
   return known ? `${known[1]} (${unit})` : `a quantity in ${unit}`;
 }
 
-/** A parse failure or a unit of the wrong kind, in words a config's author can act on. */
+/** What the config wrote, quoted and cut short for error messages. */
 function describeInput(text: string): string {
   return JSON.stringify(text.length > 40 ? text.slice(0, 40) + "..." : text);
 }
