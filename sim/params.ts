@@ -1,7 +1,7 @@
 import type { RobotModel } from "./urdf/model.js";
 import type { RobotConfig } from "./robot-config.js";
-import { ACTUATOR_PARAMS, type ActuatorKind } from "./actuators/actuator.js";
-import { ENCODER_PARAMS } from "./sensors/encoder.js";
+import { ACTUATOR_PARAM_UNITS, ACTUATOR_PARAMS, type ActuatorKind } from "./actuators/actuator.js";
+import { ENCODER_PARAM_UNITS, ENCODER_PARAMS } from "./sensors/encoder.js";
 
 /**
  * The flat, named parameter table of one simulated robot. Everything that
@@ -29,6 +29,7 @@ export type ParamStage = "model" | "runtime";
 export interface ParamEntry {
   name: string;
   nominal: number;
+  /** mathjs unit (or "scale", "counts": no dimension); randomization figures written with units are converted to it. */
   unit: string;
   stage: ParamStage;
 }
@@ -86,9 +87,6 @@ function editDistance(a: string, b: string): number {
   return dp[b.length]!;
 }
 
-const ACTUATOR_UNITS: Record<string, string> = { km: "N m/A", Rm: "ohm", voltageLimit: "V", deadZone: "V", latency: "s", gain: "V/V", kp: "N m/rad", kd: "N m s/rad", effortLimit: "N m" };
-const SENSOR_UNITS: Record<string, string> = { countsPerRev: "counts", offset: "rad", noise: "rad" };
-
 export function buildParamTable(model: RobotModel, robot: RobotConfig): ParamTable {
   const e: ParamEntry[] = [];
   for (const link of model.links) {
@@ -111,11 +109,13 @@ export function buildParamTable(model: RobotModel, robot: RobotConfig): ParamTab
   for (const a of robot.actuators) {
     for (const p of ACTUATOR_PARAMS[a.kind as ActuatorKind]) {
       const v = (a as Record<string, unknown>)[p];
-      e.push({ name: `actuators.${a.name}.${p}`, nominal: typeof v === "number" ? v : 0, unit: ACTUATOR_UNITS[p] ?? "", stage: "runtime" });
+      const unit = (ACTUATOR_PARAM_UNITS as Readonly<Record<string, string | undefined>>)[p];
+      if (unit === undefined) throw new Error(`parameter table: actuator parameter ${p} has no unit in ACTUATOR_PARAM_UNITS`);
+      e.push({ name: `actuators.${a.name}.${p}`, nominal: typeof v === "number" ? v : 0, unit, stage: "runtime" });
     }
   }
   for (const s of robot.sensors) {
-    for (const p of ENCODER_PARAMS) e.push({ name: `sensors.${s.name}.${p}`, nominal: s[p], unit: SENSOR_UNITS[p]!, stage: "runtime" });
+    for (const p of ENCODER_PARAMS) e.push({ name: `sensors.${s.name}.${p}`, nominal: s[p], unit: ENCODER_PARAM_UNITS[p], stage: "runtime" });
   }
   return new ParamTable(e);
 }

@@ -1,34 +1,49 @@
-import { arrayOf, ConfigError, num, obj, oneOf, optional, str, type Infer } from "../common/schema.js";
-import { ACTUATOR_PARAMS, type ActuatorKind } from "./actuators/actuator.js";
+import { arrayOf, ConfigError, num, obj, oneOf, optional, str, type Infer, type Schema } from "../common/schema.js";
+import { quantity, quantityInput, toUnit } from "../common/units.js";
+import { ACTUATOR_PARAM_UNITS as U, ACTUATOR_PARAMS, COMMAND_UNITS, type ActuatorKind } from "./actuators/actuator.js";
+import { ENCODER_PARAM_UNITS } from "./sensors/encoder.js";
 
 /**
  * What a robot is, beyond its URDF: which joints are driven by which actuator
  * model, what range a policy's action in [-1, 1] maps to, and which joints
  * have encoders. A second robot is a new URDF plus one of these.
  */
-const actuatorSchema = obj({
+const actuatorFields = obj({
   name: str(undefined, "actuator name, used in randomization targets actuators.<name>.<param>"),
   joint: str(undefined, "URDF joint it drives"),
   kind: oneOf(["dc_motor", "servo", "torque"] as const, undefined),
-  /** A policy action of +1 commands this much (volts, rad, or N m). */
-  commandScale: num(undefined, { min: 0, exclusiveMin: true }),
-  km: optional(num(undefined, { min: 0, exclusiveMin: true })),
-  Rm: optional(num(undefined, { min: 0, exclusiveMin: true })),
-  voltageLimit: optional(num(undefined, { min: 0, exclusiveMin: true })),
-  deadZone: optional(num(0, { min: 0 })),
-  kp: optional(num(undefined, { min: 0 })),
-  kd: optional(num(undefined, { min: 0 })),
-  effortLimit: optional(num(undefined, { min: 0, exclusiveMin: true })),
-  latency: num(0, { min: 0, max: 1 }),
-  gain: num(1, { min: 0, exclusiveMin: true }),
+  /** A policy action of +1 commands this much, in the kind's command unit (volts, rad, or N m): converted once the kind is known. */
+  commandScale: quantityInput(),
+  km: optional(quantity(U.km, undefined, { min: 0, exclusiveMin: true })),
+  Rm: optional(quantity(U.Rm, undefined, { min: 0, exclusiveMin: true })),
+  voltageLimit: optional(quantity(U.voltageLimit, undefined, { min: 0, exclusiveMin: true })),
+  deadZone: optional(quantity(U.deadZone, 0, { min: 0 })),
+  kp: optional(quantity(U.kp, undefined, { min: 0 })),
+  kd: optional(quantity(U.kd, undefined, { min: 0 })),
+  effortLimit: optional(quantity(U.effortLimit, undefined, { min: 0, exclusiveMin: true })),
+  latency: quantity(U.latency, 0, { min: 0, max: 1 }),
+  gain: quantity(U.gain, 1, { min: 0, exclusiveMin: true }),
 });
+
+type ActuatorFields = Infer<typeof actuatorFields>;
+const commandScaleRange = num(undefined, { min: 0, exclusiveMin: true });
+
+const actuatorSchema: Schema<Omit<ActuatorFields, "commandScale"> & { commandScale: number }> = {
+  defaultValue: undefined,
+  parse(v, path) {
+    const a = actuatorFields.parse(v, path);
+    const at = `${path}.commandScale`;
+    const unit = COMMAND_UNITS[a.kind as ActuatorKind];
+    return { ...a, commandScale: commandScaleRange.parse(toUnit(a.commandScale, unit, at), at) };
+  },
+};
 
 const sensorSchema = obj({
   name: str(undefined, "sensor name, used in randomization targets sensors.<name>.<param>"),
   joint: str(undefined, "URDF joint it measures"),
   countsPerRev: num(4096, { min: 0 }),
-  offset: num(0),
-  noise: num(0, { min: 0 }),
+  offset: quantity(ENCODER_PARAM_UNITS.offset, 0),
+  noise: quantity(ENCODER_PARAM_UNITS.noise, 0, { min: 0 }),
 });
 
 export const robotConfigSchema = obj({

@@ -8,29 +8,31 @@
  * is then met at a few tenths of a rad/s, an order of magnitude below the
  * rig page's 4 rad/s damage threshold, and pushed with a small torque.
  */
-import { num, obj, type Infer } from "../../common/schema.js";
+import { readJsonFile } from "../../common/json-file.js";
+import { ConfigError, obj, type Infer } from "../../common/schema.js";
+import { quantity, type QuantityInput } from "../../common/units.js";
 
 export const calibrateMotionSchema = obj({
   /** No logged arm speed may exceed this, rad/s. */
-  speedLimit: num(0.5, { min: 0, exclusiveMin: true }),
+  speedLimit: quantity("rad/s", 0.5, { min: 0, exclusiveMin: true }),
   /** Above this measured speed the voltage is cut to 0 at once (a margin under speedLimit for one period of latency), rad/s. */
-  cutSpeed: num(0.42, { min: 0, exclusiveMin: true }),
+  cutSpeed: quantity("rad/s", 0.42, { min: 0, exclusiveMin: true }),
   /** Speed while looking for the first stop, whose position is unknown, rad/s. */
-  seekSpeed: num(0.3, { min: 0, exclusiveMin: true }),
+  seekSpeed: quantity("rad/s", 0.3, { min: 0, exclusiveMin: true }),
   /** Speed across the travel once one stop is known, rad/s. */
-  cruiseSpeed: num(0.35, { min: 0, exclusiveMin: true }),
+  cruiseSpeed: quantity("rad/s", 0.35, { min: 0, exclusiveMin: true }),
   /** Speed for the last `creepZone` before an expected stop, and for backing off: a gentle touch kicks the pendulum less, rad/s. */
-  creepSpeed: num(0.1, { min: 0, exclusiveMin: true }),
-  creepZone: num(0.3, { min: 0 }),
+  creepSpeed: quantity("rad/s", 0.1, { min: 0, exclusiveMin: true }),
+  creepZone: quantity("rad", 0.3, { min: 0 }),
   /** Rate at which the speed target changes, rad/s² (abrupt starts and stops set the pendulum swinging). */
-  acceleration: num(0.6, { min: 0, exclusiveMin: true }),
+  acceleration: quantity("rad/s^2", 0.6, { min: 0, exclusiveMin: true }),
   /** Speed loop: volts per rad/s of speed error, and volts per rad of integrated error. */
-  kp: num(1, { min: 0 }),
-  ki: num(8, { min: 0 }),
+  kp: quantity("V s/rad", 1, { min: 0 }),
+  ki: quantity("V/rad", 8, { min: 0 }),
   /** Voltage cap, V: half the rig's 6 V limit; enough to break away any friction within the rig page's ranges. */
-  maxVolts: num(3, { min: 0, exclusiveMin: true }),
+  maxVolts: quantity("V", 3, { min: 0, exclusiveMin: true }),
   /** Fastest rise of |voltage|, V/s; a decrease is never limited. */
-  slewVoltsPerSec: num(4, { min: 0, exclusiveMin: true }),
+  slewVoltsPerSec: quantity("V/s", 4, { min: 0, exclusiveMin: true }),
   /**
    * A stall: at least this voltage toward the stop while the arm moves slower
    * than `stallSpeed` and stays within `stallWindow` rad, for `stallSeconds`.
@@ -38,31 +40,40 @@ export const calibrateMotionSchema = obj({
    * top of their ranges take about 1.2 V), so a slow free arm is never taken
    * for a stall.
    */
-  stallVolts: num(2, { min: 0, exclusiveMin: true }),
-  stallSpeed: num(0.03, { min: 0, exclusiveMin: true }),
-  stallWindow: num(0.01, { min: 0, exclusiveMin: true }),
-  stallSeconds: num(0.3, { min: 0, exclusiveMin: true }),
+  stallVolts: quantity("V", 2, { min: 0, exclusiveMin: true }),
+  stallSpeed: quantity("rad/s", 0.03, { min: 0, exclusiveMin: true }),
+  stallWindow: quantity("rad", 0.01, { min: 0, exclusiveMin: true }),
+  stallSeconds: quantity("s", 0.3, { min: 0, exclusiveMin: true }),
   /** Distance to back away from a stop after touching it, rad. */
-  backOff: num(0.15, { min: 0, exclusiveMin: true }),
+  backOff: quantity("rad", 0.15, { min: 0, exclusiveMin: true }),
   /** The second stop must be within this of where the rig's travel puts it; beyond it the search gives up, rad. */
-  travelTolerance: num(0.1, { min: 0, exclusiveMin: true }),
-  overtravel: num(0.3, { min: 0, exclusiveMin: true }),
+  travelTolerance: quantity("rad", 0.1, { min: 0, exclusiveMin: true }),
+  overtravel: quantity("rad", 0.3, { min: 0, exclusiveMin: true }),
   /** Parking at the centre: within this of it and slower than stallSpeed, rad. */
-  parkTolerance: num(0.05, { min: 0, exclusiveMin: true }),
+  parkTolerance: quantity("rad", 0.05, { min: 0, exclusiveMin: true }),
   /** Time limit of each move, s. */
-  moveTimeoutSeconds: num(40, { min: 0, exclusiveMin: true }),
+  moveTimeoutSeconds: quantity("s", 40, { min: 0, exclusiveMin: true }),
   /** Averaging of each hanging joint once it is still, s. */
-  averageSeconds: num(3, { min: 0, exclusiveMin: true }),
+  averageSeconds: quantity("s", 3, { min: 0, exclusiveMin: true }),
 });
 
 export type CalibrateMotion = Infer<typeof calibrateMotionSchema>;
 
-/** Defaults, checked for consistency; `overrides` for tests and unusual rigs. */
-export function calibrateMotion(overrides: Partial<CalibrateMotion> = {}): CalibrateMotion {
-  const m = calibrateMotionSchema.parse(overrides, "motion");
+/** Overrides of the defaults, each figure a number in the field's unit or a string with a unit ("0.2 rad/s", "10 deg"). */
+export type CalibrateMotionOverrides = Partial<Record<keyof CalibrateMotion, QuantityInput>>;
+
+/** Defaults, checked for consistency; `overrides` for tests and unusual rigs; errors name the field. */
+export function calibrateMotion(overrides: CalibrateMotionOverrides = {}, path = "motion"): CalibrateMotion {
+  const m = calibrateMotionSchema.parse(overrides, path);
+  const at = (k: string) => (path ? `${path}.${k}` : k);
   const faster = (["seekSpeed", "cruiseSpeed", "creepSpeed"] as const).find((k) => !(m[k] < m.cutSpeed));
-  if (faster) throw new RangeError(`calibrate motion: ${faster} ${m[faster]} rad/s must be below cutSpeed ${m.cutSpeed} rad/s`);
-  if (!(m.cutSpeed < m.speedLimit)) throw new RangeError(`calibrate motion: cutSpeed ${m.cutSpeed} must be below speedLimit ${m.speedLimit} rad/s`);
-  if (!(m.stallVolts < m.maxVolts)) throw new RangeError(`calibrate motion: stallVolts ${m.stallVolts} must be below maxVolts ${m.maxVolts} V, or a stall could never be seen`);
+  if (faster) throw new ConfigError(at(faster), `${m[faster]} rad/s must be below cutSpeed ${m.cutSpeed} rad/s`);
+  if (!(m.cutSpeed < m.speedLimit)) throw new ConfigError(at("cutSpeed"), `${m.cutSpeed} rad/s must be below speedLimit ${m.speedLimit} rad/s`);
+  if (!(m.stallVolts < m.maxVolts)) throw new ConfigError(at("stallVolts"), `${m.stallVolts} V must be below maxVolts ${m.maxVolts} V, or a stall could never be seen`);
   return m;
+}
+
+/** A motion file (`s2r calibrate --motion FILE`): any subset of the fields, the rest default; errors name the file and the field. */
+export function readCalibrateMotion(file: string): CalibrateMotion {
+  return readJsonFile(file, { defaultValue: undefined, parse: (v, path) => calibrateMotion(v as CalibrateMotionOverrides, path) });
 }

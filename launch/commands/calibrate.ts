@@ -13,6 +13,7 @@ export const command: Command = {
       out: { kind: "string", value: "FILE", description: "calibration file to write (default build/calibration/<rig>.json, where s2r deploy looks)" },
       log: { kind: "string", value: "FILE", description: "session log (default logs/calibrate-<rig>-<time>.mcap); the report is written beside it (.html)" },
       baud: { kind: "integer", value: "BAUD", description: "bus speed (default: the rig file's)" },
+      motion: { kind: "string", value: "FILE", description: "JSON overriding how gently the arm moves (calibration/calibrate/motion-config.ts fields; figures may carry units, e.g. {\"seekSpeed\": \"0.2 rad/s\"})" },
       json: { kind: "boolean", description: "print the result as one JSON object" },
       ...RT_PRIORITY_OPTION,
       ros2: { kind: "boolean", description: "the robot is behind ROS 2 and publishes calibrated positions: only check the hanging joints' zeros (nothing moves, nothing is written)" },
@@ -44,7 +45,7 @@ export const command: Command = {
     if (!rigArg) throw new UsageError("s2r calibrate: which rig? e.g. s2r calibrate furuta --port /dev/ttyUSB0");
     if (args.positionals.length > 1) throw new UsageError(`s2r calibrate: one rig expected, got extra ${JSON.stringify(args.positionals.slice(1).join(" "))}`);
     const ros2 = args.options.ros2 as boolean;
-    const serialOnly = ["port", "out", "baud"];
+    const serialOnly = ["port", "out", "baud", "motion"];
     const ros2Only = ["domain", "state-topic", "stale-ms"];
     for (const o of ros2 ? serialOnly : ros2Only) {
       if (args.options[o] !== undefined) throw new UsageError(ros2 ? `s2r calibrate: --${o} does not apply with --ros2 (the robot publishes calibrated positions; nothing is written)` : `s2r calibrate: --${o} needs --ros2`);
@@ -57,16 +58,19 @@ export const command: Command = {
     const { loadRigConfig } = await import("../../robot/rigs/rig-config.js");
     const { defaultSessionLogPath } = await import("../../calibration/session/log-path.js");
     const rig = loadRigConfig(rigArg);
+    // A bad motion file is refused before the bus is opened.
+    const motionFile = args.options.motion as string | undefined;
+    const motion = motionFile === undefined ? undefined : (await import("../../calibration/calibrate/motion-config.js")).readCalibrateMotion(motionFile);
     const logFile = (args.options.log as string | undefined) ?? defaultSessionLogPath("calibrate", rig.name);
     // Session logs are never overwritten; say so before anything is opened.
     if (existsSync(logFile)) throw new UsageError(`s2r calibrate: --log ${logFile} already exists (session logs are never overwritten); choose another file`);
-    return ros2 ? runRos2Check(args, io, rig, logFile, tolerance) : runSerial(args, io, rig, logFile);
+    return ros2 ? runRos2Check(args, io, rig, logFile, tolerance) : runSerial(args, io, rig, logFile, motion);
   },
 };
 
 type Rig = import("../../robot/rigs/rig-config.js").RigConfig;
 
-async function runSerial(args: ParsedArgs, io: CommandIO, rig: Rig, logFile: string): Promise<number> {
+async function runSerial(args: ParsedArgs, io: CommandIO, rig: Rig, logFile: string, motion: import("../../calibration/calibrate/motion-config.js").CalibrateMotion | undefined): Promise<number> {
   const { dirname } = await import("node:path");
   const { mkdirSync } = await import("node:fs");
   const { projectPath } = await import("../../common/paths.js");
@@ -98,7 +102,7 @@ async function runSerial(args: ParsedArgs, io: CommandIO, rig: Rig, logFile: str
     const log = SessionLog.create(logFile, { session: "calibrate", metadata: { rig: rig.name, port, out, scheduling: realtime.scheduling } });
     const report = reportPathOf(log.file);
     if (!args.options.json) io.out(`s2r calibrate: rig ${rig.name} at ${port}; log ${log.file}\n`);
-    const result = await runCalibrateSession({ hardware: hw, rig, log, preflight: () => refuseOnHardwareError(hw), diagnose: () => diagnoseDynamixel(hw), signal: io.signal, onStatus: (l) => io.err(`${l}\n`) });
+    const result = await runCalibrateSession({ hardware: hw, rig, log, motion, preflight: () => refuseOnHardwareError(hw), diagnose: () => diagnoseDynamixel(hw), signal: io.signal, onStatus: (l) => io.err(`${l}\n`) });
     if (result.end.outcome === "completed") {
       mkdirSync(dirname(out), { recursive: true });
       writeCalibration(out, result.calibration!);

@@ -10,6 +10,7 @@ import { isAbsolute, resolve } from "node:path";
 import { readJsonFile } from "../../common/json-file.js";
 import { projectPath } from "../../common/paths.js";
 import { arrayOf, ConfigError, int, num, obj, oneOf, optional, recordOf, str, type Infer, type Schema } from "../../common/schema.js";
+import { quantity } from "../../common/units.js";
 
 export const RIG_SCHEMA_VERSION = 1;
 
@@ -41,11 +42,11 @@ const deviceSchema = obj({
 const guardSchema = obj({
   joint: str(undefined),
   actuator: str(undefined),
-  lower: num(undefined),
-  upper: num(undefined),
-  softZone: num(undefined, { min: 0 }),
-  margin: num(undefined, { min: 0 }),
-  brakingDecel: num(undefined, { min: 0, exclusiveMin: true }),
+  lower: quantity("rad", undefined),
+  upper: quantity("rad", undefined),
+  softZone: quantity("rad", undefined, { min: 0 }),
+  margin: quantity("rad", undefined, { min: 0 }),
+  brakingDecel: quantity("rad/s^2", undefined, { min: 0, exclusiveMin: true }),
   /** Sign of the joint's acceleration under a positive command. */
   direction: sign(),
 });
@@ -57,22 +58,22 @@ const guardSchema = obj({
  */
 const settleSchema = obj({
   /** The joints count as still once each stays within positionTolerance for this long, s. */
-  stillSeconds: num(1, { min: 0, exclusiveMin: true }),
-  positionTolerance: num(0.015, { min: 0, exclusiveMin: true }),
-  timeoutSeconds: num(240, { min: 0, exclusiveMin: true }),
-  pollHz: num(50, { min: 1, max: 1000 }),
+  stillSeconds: quantity("s", 1, { min: 0, exclusiveMin: true }),
+  positionTolerance: quantity("rad", 0.015, { min: 0, exclusiveMin: true }),
+  timeoutSeconds: quantity("s", 240, { min: 0, exclusiveMin: true }),
+  pollHz: quantity("Hz", 50, { min: 1, max: 1000 }),
 });
 
 const homeSchema = obj({
   joint: str(undefined),
   actuator: str(undefined),
-  target: num(0),
+  target: quantity("rad", 0),
   /** Command per unit of position error, and per unit of velocity. */
-  kp: num(undefined, { min: 0 }),
-  kd: num(undefined, { min: 0 }),
-  maxCommand: num(undefined, { min: 0, exclusiveMin: true }),
-  tolerance: num(undefined, { min: 0, exclusiveMin: true }),
-  timeoutSeconds: num(10, { min: 0, exclusiveMin: true }),
+  kp: quantity("V/rad", undefined, { min: 0 }),
+  kd: quantity("V s/rad", undefined, { min: 0 }),
+  maxCommand: quantity("V", undefined, { min: 0, exclusiveMin: true }),
+  tolerance: quantity("rad", undefined, { min: 0, exclusiveMin: true }),
+  timeoutSeconds: quantity("s", 10, { min: 0, exclusiveMin: true }),
 });
 
 const rigSchema = obj({
@@ -82,42 +83,42 @@ const rigSchema = obj({
   task: str(undefined, "the task the rig runs (sim/tasks registry)"),
   bus: obj({
     protocol: int(undefined, { min: 1, max: 2 }),
-    baudRate: int(undefined, { min: 1 }),
+    baudRate: quantity("baud", undefined, { integer: true, min: 1 }),
     /** Wait per answer in the control loop, ms. */
-    timeoutMs: num(10, { min: 0, exclusiveMin: true }),
+    timeoutMs: quantity("ms", 10, { min: 0, exclusiveMin: true }),
     retries: int(1, { min: 0 }),
     /** Return Delay Time set at activation (EEPROM), µs; absent leaves the device's setting. */
-    returnDelayMicros: optional(int(undefined, { min: 0, max: 508 })),
+    returnDelayMicros: optional(quantity("us", undefined, { integer: true, min: 0, max: 508 })),
   }),
-  supplyVolts: num(undefined, { min: 0, exclusiveMin: true }),
+  supplyVolts: quantity("V", undefined, { min: 0, exclusiveMin: true }),
   units: obj({
     countsPerRev: num(undefined, { min: 1 }),
     /** Goal PWM value that is 100 % of the supply. */
     pwmFullScale: num(undefined, { min: 1 }),
-    currentAmpsPerCount: num(undefined, { min: 0, exclusiveMin: true }),
-    velocityRpmPerCount: num(undefined, { min: 0, exclusiveMin: true }),
+    currentAmpsPerCount: quantity("A", undefined, { min: 0, exclusiveMin: true }),
+    velocityRpmPerCount: quantity("rpm", undefined, { min: 0, exclusiveMin: true }),
   }),
   devices: arrayOf(deviceSchema, undefined, { minLength: 1 }),
   control: obj({
-    minPeriodSec: num(undefined, { min: 0, exclusiveMin: true }),
-    maxPeriodSec: num(undefined, { min: 0, exclusiveMin: true }),
+    minPeriodSec: quantity("s", undefined, { min: 0, exclusiveMin: true }),
+    maxPeriodSec: quantity("s", undefined, { min: 0, exclusiveMin: true }),
   }),
   safety: obj({
     /** |command| limit per actuator, in its command unit (volts). */
-    commandLimits: recordOf(num(undefined, { min: 0, exclusiveMin: true }), undefined),
+    commandLimits: recordOf(quantity("V", undefined, { min: 0, exclusiveMin: true }), undefined),
     /** |Goal PWM| is never written above this, whatever the volts say. */
     maxGoalPwm: int(undefined, { min: 0 }),
     guards: arrayOf(guardSchema, []),
     /** Bus Watchdog period armed at activation: silence this long stops the motor, ms (multiple of 20). */
-    watchdogMs: num(undefined, { min: 20, max: 2540 }),
+    watchdogMs: quantity("ms", undefined, { min: 20, max: 2540 }),
     /** Deadline misses tolerated per episode; one more stops the loop with torque off. */
     deadlineMissBudget: int(undefined, { min: 0 }),
     /** A guarded joint reading farther than this beyond its stops means a bad calibration: refuse to start, rad. */
-    positionSanityMargin: num(0.15, { min: 0 }),
+    positionSanityMargin: quantity("rad", 0.15, { min: 0 }),
   }),
   episodes: obj({
     /** A guarded joint within this of its stop counts as touching it (task success rules), rad. */
-    stopContactTolerance: num(0.02, { min: 0 }),
+    stopContactTolerance: quantity("rad", 0.02, { min: 0 }),
     settle: settleSchema,
     /** Brings a joint back to its target before the settle wait; absent: no homing. */
     home: optional(homeSchema),

@@ -44,6 +44,19 @@ export const ACTUATOR_PARAMS: Record<ActuatorKind, readonly string[]> = {
 
 export const COMMAND_UNITS: Record<ActuatorKind, string> = { dc_motor: "V", servo: "rad", torque: "N m" };
 
+/** Unit of each parameter, as the parameter table shows it and as robot configs and randomization entries convert to it. */
+export const ACTUATOR_PARAM_UNITS = {
+  km: "N m/A",
+  Rm: "ohm",
+  voltageLimit: "V",
+  deadZone: "V",
+  latency: "s",
+  gain: "V/V",
+  kp: "N m/rad",
+  kd: "N m s/rad",
+  effortLimit: "N m",
+} as const;
+
 export function clamp(x: number, lo: number, hi: number): number {
   return x < lo ? lo : x > hi ? hi : x;
 }

@@ -1,10 +1,12 @@
 import { ConfigError } from "../../common/schema.js";
 import type { Rng } from "../../common/rng.js";
 import type { ParamTable } from "../params.js";
-import { validateEntry, type RandomizationEntry } from "./spec.js";
+import { resolveEntryUnits } from "./entry-units.js";
+import { validateEntry, type RandomizationEntry, type ResolvedEntry } from "./spec.js";
 
 interface Compiled {
-  entry: RandomizationEntry;
+  /** The entry with its figures in the target's unit. */
+  entry: ResolvedEntry;
   index: number;
   nominal: number;
   /** Centre and half-width of the drawn quantity (in log space for loguniform): the normalization of the privileged vector. */
@@ -29,18 +31,19 @@ export class Randomizer {
     path = "randomization",
   ) {
     const seen = new Set<string>();
-    spec.forEach((entry, i) => {
+    spec.forEach((written, i) => {
       const p = `${path}[${i}]`;
-      validateEntry(entry, p);
       let index: number;
       try {
-        index = table.indexOf(entry.target);
+        index = table.indexOf(written.target);
       } catch (e) {
         throw new ConfigError(`${p}.target`, (e as Error).message);
       }
-      if (seen.has(entry.target)) throw new ConfigError(`${p}.target`, `${entry.target} is randomized twice`);
-      seen.add(entry.target);
+      if (seen.has(written.target)) throw new ConfigError(`${p}.target`, `${written.target} is randomized twice`);
+      seen.add(written.target);
       const param = table.entries[index]!;
+      const entry = resolveEntryUnits(written, param, p);
+      validateEntry(entry, p);
       if (entry.when === "step" && param.stage === "model") {
         throw new ConfigError(`${p}.when`, `${entry.target} changes the rigid-body model and can only be drawn per episode`);
       }
@@ -118,7 +121,7 @@ export class Randomizer {
   }
 }
 
-function draw(e: RandomizationEntry, rng: Rng): number {
+function draw(e: ResolvedEntry, rng: Rng): number {
   let u: number;
   switch (e.distribution) {
     case "uniform":
@@ -139,7 +142,7 @@ function draw(e: RandomizationEntry, rng: Rng): number {
   return u;
 }
 
-function normalization(e: RandomizationEntry): { center: number; half: number } {
+function normalization(e: ResolvedEntry): { center: number; half: number } {
   switch (e.distribution) {
     case "uniform":
     case "extremes":

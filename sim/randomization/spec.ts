@@ -1,4 +1,5 @@
-import { arrayOf, ConfigError, num, obj, oneOf, optional, str, type Infer } from "../../common/schema.js";
+import { arrayOf, ConfigError, obj, oneOf, optional, str, type Infer } from "../../common/schema.js";
+import { quantityInput } from "../../common/units.js";
 
 /**
  * Domain randomization and noise as data. Each entry names a target in the
@@ -13,27 +14,35 @@ import { arrayOf, ConfigError, num, obj, oneOf, optional, str, type Infer } from
  * the edges of, or beyond, the training ranges).
  *
  * Targets are checked against the robot's table when a task loads: an unknown
- * target is an error, never a silent no-op.
+ * target is an error, never a silent no-op. Figures of an absolute entry may
+ * carry units ("low": "2 ms"), converted to the target's unit from the table
+ * when the spec is bound to it (entry-units.ts); a scale entry takes plain
+ * factors (1.2 or "120 %").
  */
 export const randomizationEntrySchema = obj({
   target: str(undefined),
   distribution: oneOf(["uniform", "normal", "loguniform", "extremes"] as const, "uniform"),
   mode: oneOf(["scale", "absolute"] as const, "scale"),
-  low: optional(num(undefined)),
-  high: optional(num(undefined)),
-  mean: optional(num(undefined)),
-  std: optional(num(undefined, { min: 0 })),
+  low: optional(quantityInput()),
+  high: optional(quantityInput()),
+  mean: optional(quantityInput()),
+  std: optional(quantityInput()),
   /** Limits applied after drawing (useful for normal distributions). */
-  min: optional(num(undefined)),
-  max: optional(num(undefined)),
+  min: optional(quantityInput()),
+  max: optional(quantityInput()),
   when: oneOf(["episode", "step"] as const, "episode"),
 });
 
 export type RandomizationEntry = Infer<typeof randomizationEntrySchema>;
 export const randomizationSpecSchema = arrayOf(randomizationEntrySchema, []);
 
+/** The figures an entry may write with units. */
+export const ENTRY_FIGURES = ["low", "high", "mean", "std", "min", "max"] as const;
+/** An entry whose figures are numbers in its target's unit (or plain factors for "scale"). */
+export type ResolvedEntry = Omit<RandomizationEntry, (typeof ENTRY_FIGURES)[number]> & { [K in (typeof ENTRY_FIGURES)[number]]?: number };
+
 /** Distribution checks the field schema cannot express. */
-export function validateEntry(e: RandomizationEntry, path: string): void {
+export function validateEntry(e: ResolvedEntry, path: string): void {
   if (e.distribution === "uniform" || e.distribution === "loguniform" || e.distribution === "extremes") {
     if (e.low === undefined) throw new ConfigError(`${path}.low`, `required for a ${e.distribution} distribution`);
     if (e.high === undefined) throw new ConfigError(`${path}.high`, `required for a ${e.distribution} distribution`);
@@ -41,6 +50,7 @@ export function validateEntry(e: RandomizationEntry, path: string): void {
     if (e.distribution === "loguniform" && e.low <= 0) throw new ConfigError(`${path}.low`, `must be > 0 for a loguniform distribution, got ${e.low}`);
   } else {
     if (e.std === undefined) throw new ConfigError(`${path}.std`, "required for a normal distribution");
+    if (e.std < 0) throw new ConfigError(`${path}.std`, `must be >= 0, got ${e.std}`);
     if (e.mean === undefined && e.mode === "absolute") throw new ConfigError(`${path}.mean`, "required for an absolute normal distribution");
   }
   if (e.min !== undefined && e.max !== undefined && e.max < e.min) throw new ConfigError(`${path}.max`, `must be >= min (${e.min})`);

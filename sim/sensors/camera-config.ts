@@ -1,4 +1,5 @@
 import { arrayOf, ConfigError, num, obj, oneOf, str, type Infer } from "../../common/schema.js";
+import { quantity } from "../../common/units.js";
 
 /**
  * A camera as data, the ROS way, shared by the renderer, the perception
@@ -13,9 +14,10 @@ import { arrayOf, ConfigError, num, obj, oneOf, str, type Infer } from "../../co
  * - timing: frame rate, exposure (motion blur integrates over it) and the
  *   latency from the middle of the exposure to the frame's arrival.
  *
- * Every figure is SI: m, rad, s; pixels for intrinsics.
+ * Every figure is SI: m, rad, s; pixels for intrinsics. Mount and timing
+ * figures may be written with units ("15 cm", "90 deg", "4 ms").
  */
-const vec3 = () => arrayOf(num(undefined), undefined, { minLength: 3, maxLength: 3 });
+const vec3 = (unit: string) => arrayOf(quantity(unit, undefined), undefined, { minLength: 3, maxLength: 3 });
 
 export const cameraIntrinsicsSchema = obj({
   width: num(undefined, { integer: true, min: 1 }),
@@ -33,20 +35,20 @@ export const cameraMountSchema = obj({
   /** URDF link the camera is fixed to, or "world". */
   parent: str("world"),
   /** Position of the optical frame in the parent frame, m. */
-  xyz: vec3(),
+  xyz: vec3("m"),
   /** Orientation of the optical frame in the parent frame, URDF roll-pitch-yaw (fixed axes X, Y, Z), rad. */
-  rpy: vec3(),
+  rpy: vec3("rad"),
 });
 
 export const cameraConfigSchema = obj({
   name: str(undefined, "camera name, used in randomization targets camera.<name>.<param> and ROS 2 topics"),
   mount: cameraMountSchema,
   intrinsics: cameraIntrinsicsSchema,
-  frameRate: num(30, { min: 0, exclusiveMin: true }),
+  frameRate: quantity("Hz", 30, { min: 0, exclusiveMin: true }),
   /** Exposure time, s; motion blur integrates the scene over it. */
-  exposure: num(0.004, { min: 0 }),
+  exposure: quantity("s", 0.004, { min: 0 }),
   /** From the middle of the exposure to the frame being available, s. */
-  latency: num(0.02, { min: 0 }),
+  latency: quantity("s", 0.02, { min: 0 }),
   encoding: oneOf(["rgb8", "mono8"] as const, "rgb8"),
 });
 

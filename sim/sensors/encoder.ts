@@ -15,6 +15,8 @@ export interface EncoderParams {
 }
 
 export const ENCODER_PARAMS = ["countsPerRev", "offset", "noise"] as const;
+/** Unit of each parameter, as the parameter table shows it and as robot configs and randomization entries convert to it. */
+export const ENCODER_PARAM_UNITS: Readonly<Record<(typeof ENCODER_PARAMS)[number], string>> = { countsPerRev: "counts", offset: "rad", noise: "rad" };
 
 export function encoderReading(q: number, p: EncoderParams, rng: Rng): number {
   const x = q + p.offset + (p.noise > 0 ? p.noise * rng.normal() : 0);

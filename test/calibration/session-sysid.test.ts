@@ -142,10 +142,10 @@ test("s2r train --params re-centres the resolved training config's randomization
   // Rm: identified at 9.3 with sd 0.01: the 3 % floor wins over 2 sd.
   const rm = entry("actuators.arm.Rm");
   assert.equal(rm.mode, "absolute");
-  assert.ok(Math.abs(rm.low! - 9.3 * 0.97) < 1e-9 && Math.abs(rm.high! - 9.3 * 1.03) < 1e-9, JSON.stringify(rm));
+  assert.ok(Math.abs((rm.low as number) - 9.3 * 0.97) < 1e-9 && Math.abs((rm.high as number) - 9.3 * 1.03) < 1e-9, JSON.stringify(rm));
   // mp: 2 sd (0.004) is wider than 3 % (0.00078).
   const mp = entry("links.pendulum.mass");
-  assert.ok(Math.abs(mp.low! - 0.022) < 1e-9 && Math.abs(mp.high! - 0.03) < 1e-9, JSON.stringify(mp));
+  assert.ok(Math.abs((mp.low as number) - 0.022) < 1e-9 && Math.abs((mp.high as number) - 0.03) < 1e-9, JSON.stringify(mp));
   // Dp was not identified: the task's own +-20 % scale stays.
   const dp = entry("joints.pendulum_joint.damping");
   assert.equal(dp.mode, "scale");

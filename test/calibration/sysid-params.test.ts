@@ -72,10 +72,10 @@ test("recenterRandomization narrows identified entries to +-2 sd (floored), keep
   // Lp: 2 sd = 1.55e-3 is below the 3 % floor (0.029).
   const lp = byTarget.get("links.pendulum.scale")!;
   assert.equal(lp.mode, "absolute");
-  assert.ok(Math.abs(lp.low! - 0.969 * 0.97) < 1e-12 && Math.abs(lp.high! - 0.969 * 1.03) < 1e-12);
+  assert.ok(Math.abs((lp.low as number) - 0.969 * 0.97) < 1e-12 && Math.abs((lp.high as number) - 0.969 * 1.03) < 1e-12);
   // Friction: 2 sd = 1e-4 dominates the floor (6e-6).
   const fr = byTarget.get("joints.arm_joint.friction")!;
-  assert.ok(Math.abs(fr.low! - 1e-4) < 1e-12 && Math.abs(fr.high! - 3e-4) < 1e-12);
+  assert.ok(Math.abs((fr.low as number) - 1e-4) < 1e-12 && Math.abs((fr.high as number) - 3e-4) < 1e-12);
   // Rm was not identified: the task's own entry stays.
   assert.deepEqual(byTarget.get("actuators.arm.Rm"), spec.find((e) => e.target === "actuators.arm.Rm"));
   // Everything else is untouched.
@@ -91,7 +91,7 @@ test("recenterRandomization narrows identified entries to +-2 sd (floored), keep
   const iLp = rig.setup.table.indexOf("links.pendulum.scale");
   for (let i = 0; i < 50; i++) {
     randomizer.drawEpisode(rng, values);
-    assert.ok(values[iLp]! >= lp.low! && values[iLp]! <= lp.high!);
+    assert.ok(values[iLp]! >= (lp.low as number) && values[iLp]! <= (lp.high as number));
   }
 
   // A magnitude near zero is never randomized below zero; an identified entry the task lacked is added.
@@ -100,7 +100,7 @@ test("recenterRandomization narrows identified entries to +-2 sd (floored), keep
   const noFriction = spec.filter((e) => e.target !== "joints.arm_joint.friction");
   const added = recenterRandomization(noFriction, p).find((e) => e.target === "joints.arm_joint.friction")!;
   assert.equal(added.low, 0);
-  assert.ok(Math.abs(added.high! - 8e-4) < 1e-12);
+  assert.ok(Math.abs((added.high as number) - 8e-4) < 1e-12);
   assert.throws(() => recenterRandomization(spec, sample(), { floor: 1.5 }), /floor must be a fraction/);
   const inconsistent = sample();
   inconsistent.identifiable.Rm = true;

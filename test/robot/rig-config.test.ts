@@ -23,6 +23,18 @@ function rigFile(name: string, edit: (r: any) => void): string {
   return file;
 }
 
+/** Each edited copy of the Furuta rig file is refused with an error naming the file and matching the pattern. */
+function expectRefused(cases: [name: string, edit: (r: any) => void, message: RegExp][]): void {
+  for (const [name, edit, message] of cases) {
+    const file = rigFile(name, edit);
+    assert.throws(
+      () => loadRigConfig(file),
+      (e: unknown) => e instanceof ConfigError && e.message.startsWith(file) && message.test(e.message),
+      name,
+    );
+  }
+}
+
 test("the Furuta rig file says what the rig page says", () => {
   assert.ok(listRigs().includes("furuta"));
   const rig = loadRigConfig("furuta");
@@ -60,15 +72,42 @@ test("bad rig files are refused naming the file and the field", () => {
     ["typo", (r) => (r.safety.watchdgMs = 100), /safety\.watchdgMs: unknown field/],
     ["protocol", (r) => (r.bus.protocol = 1), /bus\.protocol: only Dynamixel Protocol 2\.0/],
   ];
-  for (const [name, edit, message] of cases) {
-    const file = rigFile(name, edit);
-    assert.throws(
-      () => loadRigConfig(file),
-      (e: unknown) => e instanceof ConfigError && e.message.startsWith(file) && message.test(e.message),
-      name,
-    );
-  }
+  expectRefused(cases);
   assert.throws(() => loadRigConfig("segway"), /unknown rig "segway"; known rigs: .*furuta/);
+});
+
+test("a rig file written with units loads to the same numbers as the plain one", () => {
+  const plain = loadRigConfig("furuta");
+  const file = rigFile("units", (r) => {
+    Object.assign(r.bus, { baudRate: "1 Mbaud", timeoutMs: "10 ms", returnDelayMicros: "0 us" });
+    r.supplyVolts = "12 V";
+    Object.assign(r.units, { currentAmpsPerCount: "2.69 mA", velocityRpmPerCount: "0.229 rpm" });
+    r.control = { minPeriodSec: "2 ms", maxPeriodSec: "10 ms" };
+    r.safety.commandLimits.arm = "6 V";
+    Object.assign(r.safety.guards[0], { lower: "-2 rad", upper: "2000 mrad", softZone: "0.25 rad", margin: "100 mrad", brakingDecel: "40 rad/s^2" });
+    Object.assign(r.safety, { watchdogMs: "0.1 s", positionSanityMargin: "150 mrad" });
+    r.episodes.stopContactTolerance = "20 mrad";
+    Object.assign(r.episodes.settle, { stillSeconds: "1000 ms", positionTolerance: "15 mrad", timeoutSeconds: "4 min", pollHz: "50 Hz" });
+    Object.assign(r.episodes.home, { target: "0 deg", kp: "8 V/rad", kd: "0.6 V s/rad", maxCommand: "2 V", tolerance: "0.1 rad", timeoutSeconds: "10 s" });
+  });
+  assert.deepEqual(loadRigConfig(file), plain);
+  // Degrees are radians once loaded.
+  const deg = loadRigConfig(rigFile("deg", (r) => Object.assign(r.safety.guards[0], { lower: "-90 deg", upper: "90 deg" })));
+  assert.ok(Math.abs(deg.safety.guards[0]!.upper - Math.PI / 2) < 1e-14);
+});
+
+test("a unit that does not fit the field, or does not parse, is refused naming the file and the field", () => {
+  const cases: [string, (r: any) => void, RegExp][] = [
+    ["volts-as-metres", (r) => (r.safety.commandLimits.arm = "6 m"), /: safety\.commandLimits\.arm: expected a voltage \(V\), got "6 m"$/],
+    ["watchdog-volts", (r) => (r.safety.watchdogMs = "100 V"), /safety\.watchdogMs: expected a time \(ms\), got "100 V"/],
+    ["watchdog-short", (r) => (r.safety.watchdogMs = "10 us"), /safety\.watchdogMs: expected a number >= 20 <= 2540, got 0\.01 ms \(from "10 us"\)/],
+    ["watchdog-grid", (r) => (r.safety.watchdogMs = "0.09 s"), /safety\.watchdogMs: the Bus Watchdog counts in 20 ms units; 90 is not/],
+    ["baud-hz", (r) => (r.bus.baudRate = "1 MHz"), /bus\.baudRate: expected a symbol rate \(baud\), got "1 MHz"/],
+    ["decel", (r) => (r.safety.guards[0].brakingDecel = "40 rad/s"), /safety\.guards\[0\]\.brakingDecel: expected an angular acceleration \(rad\/s\^2\), got "40 rad\/s"/],
+    ["garbled", (r) => (r.supplyVolts = "twelve volts"), /supplyVolts: cannot read "twelve volts" as a number with a unit/],
+    ["no-unit", (r) => (r.supplyVolts = "12"), /supplyVolts: expected a voltage \(V\), got "12"; a string needs its unit/],
+  ];
+  expectRefused(cases);
 });
 
 test("calibration files: written atomically, read back, errors name the field", () => {

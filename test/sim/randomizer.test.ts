@@ -78,3 +78,60 @@ test("unknown targets and impossible entries are load-time errors naming the fie
   assert.throws(() => randomizationSpecSchema.parse([{ target: "gravity", distribution: "beta" }], "randomization"), /randomization\[0\]\.distribution/);
   assert.throws(() => new Randomizer(table, randomizationSpecSchema.parse([{ target: "gravity", low: 0.9, high: 1.1 }, { target: "gravity", low: 0.9, high: 1.1 }], "r")), /randomized twice/);
 });
+
+const unitTable = new ParamTable([
+  { name: "actuators.arm.latency", nominal: 0, unit: "s", stage: "runtime" },
+  { name: "sensors.arm.offset", nominal: 0, unit: "rad", stage: "runtime" },
+  { name: "joints.arm_joint.damping", nominal: 5e-4, unit: "N m s/rad", stage: "model" },
+  { name: "actuators.arm.deadZone", nominal: 0.2, unit: "V", stage: "runtime" },
+  { name: "links.pendulum.mass", nominal: 0.024, unit: "kg", stage: "model" },
+]);
+
+test("absolute figures with units are converted to the target's unit and draw exactly as the plain numbers do", () => {
+  const plain = randomizationSpecSchema.parse(
+    [
+      { target: "actuators.arm.latency", mode: "absolute", low: 0, high: 0.01 },
+      { target: "sensors.arm.offset", distribution: "normal", mode: "absolute", mean: 0, std: (2 * Math.PI) / 180, min: -(5 * Math.PI) / 180, max: (5 * Math.PI) / 180 },
+      { target: "joints.arm_joint.damping", distribution: "loguniform", mode: "absolute", low: 2.5e-4, high: 1e-3 },
+      { target: "actuators.arm.deadZone", mode: "absolute", low: 0, high: 0.4 },
+      { target: "links.pendulum.mass", mode: "scale", low: 0.8, high: 1.2 },
+    ],
+    "randomization",
+  );
+  const withUnits = randomizationSpecSchema.parse(
+    [
+      { target: "actuators.arm.latency", mode: "absolute", low: "0 ms", high: "10 ms" },
+      { target: "sensors.arm.offset", distribution: "normal", mode: "absolute", mean: "0 deg", std: "2 deg", min: "-5 deg", max: "5 deg" },
+      { target: "joints.arm_joint.damping", distribution: "loguniform", mode: "absolute", low: "0.25 mN m s/rad", high: "1e-3 N m s/rad" },
+      { target: "actuators.arm.deadZone", mode: "absolute", low: 0, high: "400 mV" },
+      { target: "links.pendulum.mass", mode: "scale", low: "80 %", high: 1.2 },
+    ],
+    "randomization",
+  );
+  const a = new Randomizer(unitTable, plain), b = new Randomizer(unitTable, withUnits);
+  const ra = a.privilegedRanges(), rb = b.privilegedRanges();
+  for (let k = 0; k < ra.length; k++) {
+    for (const f of ["low", "high", "center", "halfRange"] as const) assert.ok(Math.abs(ra[k]![f] - rb[k]![f]) <= 1e-14 * Math.max(1, Math.abs(ra[k]![f])), `${ra[k]!.name}.${f}: ${ra[k]![f]} vs ${rb[k]![f]}`);
+  }
+  const va = new Float64Array(unitTable.size), vb = new Float64Array(unitTable.size);
+  const ga = new Rng(4), gb = new Rng(4);
+  for (let i = 0; i < 20; i++) {
+    a.drawEpisode(ga, va);
+    b.drawEpisode(gb, vb);
+    for (let k = 0; k < va.length; k++) assert.ok(Math.abs(va[k]! - vb[k]!) <= 1e-12 * Math.max(1e-3, Math.abs(va[k]!)), `draw ${i}, ${unitTable.entries[k]!.name}: ${va[k]} vs ${vb[k]}`);
+  }
+  assert.ok(vb[1]! >= -(5 * Math.PI) / 180 - 1e-15 && vb[1]! <= (5 * Math.PI) / 180 + 1e-15);
+});
+
+test("a figure whose unit does not fit the target, or does not parse, names the field", () => {
+  const bind = (entry: object) => new Randomizer(unitTable, randomizationSpecSchema.parse([entry], "randomization"));
+  const refused = (entry: object, path: string, pattern: RegExp) =>
+    assert.throws(() => bind(entry), (e: unknown) => e instanceof ConfigError && e.path === path && pattern.test(e.message), JSON.stringify(entry));
+  refused({ target: "actuators.arm.latency", mode: "absolute", low: 0, high: "2 V" }, "randomization[0].high", /expected a time \(s\), got "2 V"/);
+  refused({ target: "actuators.arm.deadZone", mode: "absolute", low: "0 V", high: "6 m" }, "randomization[0].high", /expected a voltage \(V\), got "6 m"/);
+  refused({ target: "sensors.arm.offset", distribution: "normal", mode: "absolute", mean: 0, std: "2 degrees please" }, "randomization[0].std", /cannot read "2 degrees please"/);
+  refused({ target: "sensors.arm.offset", distribution: "normal", mode: "absolute", mean: 0, std: "-2 deg" }, "randomization[0].std", /must be >= 0/);
+  refused({ target: "links.pendulum.mass", mode: "scale", low: "20 g", high: 1.2 }, "randomization[0].low", /expected a plain number, got "20 g": "mode": "scale" multiplies links\.pendulum\.mass's nominal value by a plain factor .*"mode": "absolute" takes a mass \(kg\)/);
+  refused({ target: "links.pendulum.mass", mode: "absolute", low: "20 g", high: "30 s" }, "randomization[0].high", /expected a mass \(kg\), got "30 s"/);
+  assert.throws(() => randomizationSpecSchema.parse([{ target: "gravity", low: true, high: 1 }], "randomization"), /randomization\[0\]\.low: expected a number or a string with a unit/);
+});

@@ -1,4 +1,5 @@
 import { num, obj, withDefaults, type Infer } from "../../../common/schema.js";
+import { quantity } from "../../../common/units.js";
 import { observationConfigSchema } from "../../observation.js";
 import { randomizationSpecSchema } from "../../randomization/spec.js";
 import { robotConfigSchema } from "../../robot-config.js";
@@ -19,13 +20,13 @@ export const furutaRewardSchema = obj({
   uprightSpeed: num(0.05, { min: 0 }),
   /** Weight of the balance bonus exp(-(Δα/width)^2 - velocity terms) near the top. */
   balance: num(2, { min: 0 }),
-  balanceWidth: num(0.25, { min: 0, exclusiveMin: true }),
+  balanceWidth: quantity("rad", 0.25, { min: 0, exclusiveMin: true }),
   balanceAlphaDot: num(0.02, { min: 0 }),
   balanceThetaDot: num(0.01, { min: 0 }),
   /** Penalty weights: (V/Vmax)^2, theta^2 (arm travel), a barrier beyond `armSoftLimit`. */
   voltage: num(0.05, { min: 0 }),
   armTravel: num(0.05, { min: 0 }),
-  armSoftLimit: num(1.4, { min: 0 }),
+  armSoftLimit: quantity("rad", 1.4, { min: 0 }),
   armBarrier: num(5, { min: 0 }),
   /** One-time penalty when the arm touches a hard stop (the episode then ends). */
   stopContact: num(50, { min: 0 }),
@@ -33,23 +34,23 @@ export const furutaRewardSchema = obj({
 
 export const furutaSuccessSchema = obj({
   /** Upright means |alpha - pi| (wrapped) below this, rad. */
-  uprightTolerance: num(0.2, { min: 0, exclusiveMin: true }),
+  uprightTolerance: quantity("rad", 0.2, { min: 0, exclusiveMin: true }),
   /** Seconds upright without interruption for success. */
-  holdSeconds: num(5, { min: 0 }),
+  holdSeconds: quantity("s", 5, { min: 0 }),
 });
 
 export const furutaInitSchema = obj({
   /** Start at rest with the pendulum hanging, angles drawn within these, rad. */
-  theta: num(0.05, { min: 0 }),
-  alpha: num(0.05, { min: 0 }),
+  theta: quantity("rad", 0.05, { min: 0 }),
+  alpha: quantity("rad", 0.05, { min: 0 }),
 });
 
 const furutaSchema = obj({
   robot: robotConfigSchema,
-  controlDt: num(undefined, { min: 1 / 500, max: 1 / 100 }),
-  physicsDt: num(undefined, { min: 1e-5, exclusiveMin: true }),
-  physicsSubstep: num(undefined, { min: 1e-6, exclusiveMin: true }),
-  episodeSeconds: num(undefined, { min: 0, exclusiveMin: true }),
+  controlDt: quantity("s", undefined, { min: 1 / 500, max: 1 / 100 }),
+  physicsDt: quantity("s", undefined, { min: 1e-5, exclusiveMin: true }),
+  physicsSubstep: quantity("s", undefined, { min: 1e-6, exclusiveMin: true }),
+  episodeSeconds: quantity("s", undefined, { min: 0, exclusiveMin: true }),
   observation: observationConfigSchema,
   randomization: randomizationSpecSchema,
   reward: furutaRewardSchema,

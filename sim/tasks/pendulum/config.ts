@@ -1,4 +1,5 @@
 import { num, obj, withDefaults, type Infer } from "../../../common/schema.js";
+import { quantity } from "../../../common/units.js";
 import { observationConfigSchema } from "../../observation.js";
 import { randomizationSpecSchema } from "../../randomization/spec.js";
 import { robotConfigSchema } from "../../robot-config.js";
@@ -10,10 +11,10 @@ import { robotConfigSchema } from "../../robot-config.js";
  */
 const pendulumSchema = obj({
   robot: robotConfigSchema,
-  controlDt: num(undefined, { min: 1 / 1000, max: 0.1 }),
-  physicsDt: num(undefined, { min: 1e-5, exclusiveMin: true }),
-  physicsSubstep: num(undefined, { min: 1e-6, exclusiveMin: true }),
-  episodeSeconds: num(undefined, { min: 0, exclusiveMin: true }),
+  controlDt: quantity("s", undefined, { min: 1 / 1000, max: 0.1 }),
+  physicsDt: quantity("s", undefined, { min: 1e-5, exclusiveMin: true }),
+  physicsSubstep: quantity("s", undefined, { min: 1e-6, exclusiveMin: true }),
+  episodeSeconds: quantity("s", undefined, { min: 0, exclusiveMin: true }),
   observation: observationConfigSchema,
   randomization: randomizationSpecSchema,
   reward: obj({
@@ -23,16 +24,16 @@ const pendulumSchema = obj({
     effort: num(0.01, { min: 0 }),
     /** Bonus exp(-(angle from upright / uprightWidth)^2): a sharp pull to the exact top, where quadratic costs are flat. */
     upright: num(1, { min: 0 }),
-    uprightWidth: num(0.15, { min: 0, exclusiveMin: true }),
+    uprightWidth: quantity("rad", 0.15, { min: 0, exclusiveMin: true }),
   }),
   success: obj({
-    uprightTolerance: num(0.2, { min: 0, exclusiveMin: true }),
-    holdSeconds: num(1.5, { min: 0 }),
+    uprightTolerance: quantity("rad", 0.2, { min: 0, exclusiveMin: true }),
+    holdSeconds: quantity("s", 1.5, { min: 0 }),
   }),
   init: obj({
     /** Initial angle drawn within +-this of hanging, rad; initial speed within +-initSpeed. */
-    angle: num(0.3, { min: 0 }),
-    speed: num(0.5, { min: 0 }),
+    angle: quantity("rad", 0.3, { min: 0 }),
+    speed: quantity("rad/s", 0.5, { min: 0 }),
   }),
 });
 
