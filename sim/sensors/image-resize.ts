@@ -1,0 +1,168 @@
+/**
+ * Crop and resize a camera image to the perception network's input, with the
+ * intrinsics transformed to match (cropResizeIntrinsics), so one model serves
+ * a 96 x 96 simulated camera and a 640 x 480 real one.
+ *
+ * Resampling is separable: each axis gets a table of (source index, weight)
+ * per output pixel, then rows and columns are filtered in two passes.
+ * "area" averages every source pixel an output pixel covers (the right filter
+ * for downscaling: no aliasing of thin rods into dashes); "bilinear"
+ * interpolates between the two nearest pixel centres.
+ */
+import { cropResizeIntrinsics, type CameraIntrinsics } from "./camera-config.js";
+import { channelsOf, decodeImage, ImageError, type PackedEncoding, type PackedImage, type RawImage } from "./image.js";
+
+export interface CropRegion {
+  x0: number;
+  y0: number;
+  w: number;
+  h: number;
+}
+
+export type ResizeMethod = "area" | "bilinear";
+
+/** The largest crop of aspect outW:outH centred in a width x height image (whole pixels). */
+export function centredCrop(width: number, height: number, outW: number, outH: number): CropRegion {
+  if (width * outH >= height * outW) {
+    const w = Math.min(width, Math.round((height * outW) / outH));
+    return { x0: Math.floor((width - w) / 2), y0: 0, w, h: height };
+  }
+  const h = Math.min(height, Math.round((width * outH) / outW));
+  return { x0: 0, y0: Math.floor((height - h) / 2), w: width, h };
+}
+
+export function validateCrop(crop: CropRegion, width: number, height: number, path = "crop"): void {
+  for (const k of ["x0", "y0", "w", "h"] as const) {
+    if (!Number.isInteger(crop[k])) throw new ImageError(`${path}.${k}`, `expected an integer, got ${crop[k]}`);
+  }
+  if (crop.w < 1 || crop.h < 1) throw new ImageError(path, `expected a non-empty region, got ${crop.w}x${crop.h}`);
+  if (crop.x0 < 0 || crop.y0 < 0 || crop.x0 + crop.w > width || crop.y0 + crop.h > height) {
+    throw new ImageError(path, `region x ${crop.x0}..${crop.x0 + crop.w}, y ${crop.y0}..${crop.y0 + crop.h} is not inside the ${width}x${height} image`);
+  }
+}
+
+interface AxisTaps {
+  /** Per output pixel: first tap index into src/weight. */
+  start: Int32Array;
+  count: Int32Array;
+  src: Int32Array;
+  weight: Float64Array;
+}
+
+/** Output pixel i of n covers [offset + i * len / n, offset + (i + 1) * len / n) of the source axis. */
+function axisTaps(offset: number, len: number, n: number, method: ResizeMethod): AxisTaps {
+  const scale = len / n;
+  const src: number[] = [];
+  const weight: number[] = [];
+  const start = new Int32Array(n);
+  const count = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    start[i] = src.length;
+    if (method === "bilinear") {
+      // Pixel centres: output centre i maps to source coordinate (i + 0.5) * scale - 0.5, clamped to the crop.
+      const c = Math.min(Math.max((i + 0.5) * scale - 0.5, 0), len - 1);
+      const a = Math.floor(c);
+      const f = c - a;
+      src.push(offset + a);
+      weight.push(1 - f);
+      if (f > 0) {
+        src.push(offset + a + 1);
+        weight.push(f);
+      }
+    } else {
+      const lo = i * scale;
+      const hi = (i + 1) * scale;
+      for (let j = Math.floor(lo); j < Math.ceil(hi); j++) {
+        const overlap = Math.min(hi, j + 1) - Math.max(lo, j);
+        if (overlap > 1e-12) {
+          src.push(offset + j);
+          weight.push(overlap / scale);
+        }
+      }
+    }
+    count[i] = src.length - start[i]!;
+  }
+  return { start, count, src: Int32Array.from(src), weight: Float64Array.from(weight) };
+}
+
+/** Resamples `crop` of a packed image to outW x outH. */
+export function resizePacked(img: PackedImage, crop: CropRegion, outW: number, outH: number, method: ResizeMethod = "area"): PackedImage {
+  validateCrop(crop, img.width, img.height);
+  for (const [k, v] of [["outW", outW], ["outH", outH]] as const) {
+    if (!Number.isInteger(v) || v < 1) throw new ImageError(k, `expected a positive integer, got ${v}`);
+  }
+  const ch = channelsOf(img.encoding);
+  const tx = axisTaps(crop.x0, crop.w, outW, method);
+  const ty = axisTaps(crop.y0, crop.h, outH, method);
+  // Horizontal pass over only the rows the vertical taps read.
+  const rowW = outW * ch;
+  const tmp = new Float64Array(img.height * rowW);
+  const rowsUsed = new Uint8Array(img.height);
+  for (let k = 0; k < ty.src.length; k++) rowsUsed[ty.src[k]!] = 1;
+  const src = img.data;
+  const srcRow = img.width * ch;
+  for (let y = 0; y < img.height; y++) {
+    if (!rowsUsed[y]) continue;
+    const s = y * srcRow;
+    const d = y * rowW;
+    for (let x = 0; x < outW; x++) {
+      const t0 = tx.start[x]!;
+      const t1 = t0 + tx.count[x]!;
+      for (let c = 0; c < ch; c++) {
+        let acc = 0;
+        for (let t = t0; t < t1; t++) acc += tx.weight[t]! * src[s + tx.src[t]! * ch + c]!;
+        tmp[d + x * ch + c] = acc;
+      }
+    }
+  }
+  const out = new Uint8Array(outH * rowW);
+  for (let y = 0; y < outH; y++) {
+    const t0 = ty.start[y]!;
+    const t1 = t0 + ty.count[y]!;
+    const d = y * rowW;
+    for (let i = 0; i < rowW; i++) {
+      let acc = 0;
+      for (let t = t0; t < t1; t++) acc += ty.weight[t]! * tmp[ty.src[t]! * rowW + i]!;
+      out[d + i] = acc < 0 ? 0 : acc > 255 ? 255 : (acc + 0.5) | 0;
+    }
+  }
+  return { width: outW, height: outH, encoding: img.encoding, data: out };
+}
+
+export interface NetworkInputSpec {
+  width: number;
+  height: number;
+  encoding: PackedEncoding;
+  /** Region of the native image to use; default the largest centred crop of the input's aspect. */
+  crop?: CropRegion;
+  /** Default "area" when shrinking both axes, "bilinear" otherwise. */
+  method?: ResizeMethod;
+}
+
+export interface NetworkInput {
+  image: PackedImage;
+  /** The native intrinsics transformed by the crop and resize. */
+  intrinsics: CameraIntrinsics;
+  crop: CropRegion;
+}
+
+/**
+ * Decodes a camera frame (any supported ROS encoding, row padding handled),
+ * crops and resizes it to the network's input, and transforms the
+ * intrinsics. The frame's size must be the intrinsics' size.
+ */
+export function toNetworkInput(frame: RawImage, intrinsics: CameraIntrinsics, spec: NetworkInputSpec, path = "image"): NetworkInput {
+  if (frame.width !== intrinsics.width || frame.height !== intrinsics.height) {
+    throw new ImageError(`${path}.width`, `frame is ${frame.width}x${frame.height} but the camera's intrinsics are for ${intrinsics.width}x${intrinsics.height}`);
+  }
+  const crop = spec.crop ?? centredCrop(frame.width, frame.height, spec.width, spec.height);
+  validateCrop(crop, frame.width, frame.height, "crop");
+  const method = spec.method ?? (crop.w >= spec.width && crop.h >= spec.height ? "area" : "bilinear");
+  const packed = decodeImage(frame, spec.encoding, path);
+  const identity = crop.x0 === 0 && crop.y0 === 0 && crop.w === frame.width && crop.h === frame.height && spec.width === frame.width && spec.height === frame.height;
+  return {
+    image: identity ? packed : resizePacked(packed, crop, spec.width, spec.height, method),
+    intrinsics: cropResizeIntrinsics(intrinsics, crop, spec.width, spec.height),
+    crop,
+  };
+}
