@@ -141,3 +141,36 @@ test("error statistics: rmse, nearest-rank p95, max of |error| in degrees", () =
   assert.ok(Math.abs(s.maxDeg - 3) < 1e-9);
   assert.ok(Math.abs(wrapAngle(3 * Math.PI / 2) + Math.PI / 2) < 1e-12);
 });
+
+test("s2r vision eval: a clear error without the exported perception model or its runtime; --camera errors name the field", async () => {
+  const { main } = await import("../../launch/cli.js");
+  const { formatVisionEval } = await import("../../launch/commands/vision-eval.js");
+  const { writeFileSync, mkdirSync } = await import("node:fs");
+  const run = async (argv: string[]) => {
+    let out = "";
+    let err = "";
+    const code = await main(argv, { out: (t) => void (out += t), err: (t) => void (err += t), interactive: false, signal: new AbortController().signal });
+    return { code, out, err };
+  };
+  const rec = join(dir, "rec-none.mcap");
+  const none = await run(["vision", "eval", dir, rec]);
+  assert.equal(none.code, 1);
+  assert.match(none.err, /needs the exported perception model \(vision\.onnx \+ manifest\): .*vision\.onnx and .*vision\.json not found/);
+  const modelDir = join(dir, "model");
+  mkdirSync(modelDir, { recursive: true });
+  writeFileSync(join(modelDir, "vision.onnx"), "");
+  writeFileSync(join(modelDir, "vision.json"), "{}");
+  const noRuntime = await run(["vision", "eval", modelDir, rec]);
+  assert.equal(noRuntime.code, 1);
+  assert.match(noRuntime.err, /needs the exported perception model \(vision\.onnx \+ manifest\) and the ONNX perception runtime/);
+  const badCam = join(dir, "cam.yaml");
+  writeFileSync(badCam, "image_width: 64\nimage_height: 48\ncamera_matrix: {rows: 3, cols: 3, data: [60, 0, 31.5]}\n");
+  const bad = await run(["vision", "eval", modelDir, rec, "--camera", badCam]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.err, /--camera .*cam\.yaml: camera_matrix\.data: expected 9 numbers/);
+  // The text report a person reads.
+  const text = formatVisionEval(await evalVisionRecording(rec, estimator({ ...CAMERA, cx: 40 })));
+  assert.match(text, /58 frames on \/camera\/image_raw labelled by \/joint_states \(1 frames without joint states/);
+  assert.match(text, /pendulum_joint\s+1\.\d\d\s+1\.00\s+5\.00/);
+  assert.match(text, /differs from the model's:\n  cx: expected 40 px, got 31\.5 px/);
+});
