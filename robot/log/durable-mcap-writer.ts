@@ -67,6 +67,9 @@ export class DurableMcapWriter {
 
   #records = new McapRecordBuilder();
   #chunk = new McapChunkBuilder({ useMessageIndex: true });
+  /** CRC of the open chunk's first #chunkHashed bytes, kept up to date per message so a seal does not hash megabytes of camera frames at once. */
+  #chunkCrc = CRC32_INIT;
+  #chunkHashed = 0;
   #queue: Block[] = [];
   #end = 0;
   #written = 0;
@@ -91,7 +94,8 @@ export class DurableMcapWriter {
     this.file = file;
     this.#fd = fd;
     this.#onError = options.onError;
-    this.#maxChunkBytes = options.maxChunkBytes ?? 4 * 1024 * 1024;
+    // 1 MB: sealing copies the chunk a few times on the logging thread, about 1 ms per MB here, so camera logs seal often and small.
+    this.#maxChunkBytes = options.maxChunkBytes ?? 1024 * 1024;
   }
 
   /** Creates `file` and writes the MCAP magic and header synchronously. */
@@ -178,12 +182,34 @@ export class DurableMcapWriter {
     if (seq === undefined) throw new Error(`session log ${this.file}: no channel with id ${channelId}`);
     this.#sequence[channelId] = (seq + 1) >>> 0;
     this.#chunk.addMessage({ channelId, sequence: seq, logTime, publishTime, data });
+    this.#hashMessageRecord(channelId, seq, logTime, publishTime, data);
     this.#channelCounts[channelId]!++;
     if (this.#messageCount === 0 || logTime < this.#startTime) this.#startTime = logTime;
     if (this.#messageCount === 0 || logTime > this.#endTime) this.#endTime = logTime;
     this.#messageCount++;
     if (this.#chunk.byteLength >= this.#maxChunkBytes) this.sealChunk();
   }
+
+  /**
+   * Adds one Message record (MCAP spec: opcode 0x05, uint64 length, then
+   * channel_id u16, sequence u32, log_time u64, publish_time u64, data) to
+   * the open chunk's running CRC, from the values rather than from the
+   * builder's buffer, whose accessor copies the whole chunk.
+   */
+  #hashMessageRecord(channelId: number, sequence: number, logTime: bigint, publishTime: bigint, data: Uint8Array): void {
+    const head = this.#recordHead;
+    const v = new DataView(head.buffer);
+    v.setUint8(0, Opcode.MESSAGE);
+    v.setBigUint64(1, BigInt(2 + 4 + 8 + 8 + data.byteLength), true);
+    v.setUint16(9, channelId, true);
+    v.setUint32(11, sequence, true);
+    v.setBigUint64(15, logTime, true);
+    v.setBigUint64(23, publishTime, true);
+    this.#chunkCrc = crc32Update(crc32Update(this.#chunkCrc, head), data);
+    this.#chunkHashed += head.byteLength + data.byteLength;
+  }
+
+  #recordHead = new Uint8Array(31);
 
   /** Closes the open chunk and queues it (with its message indexes) for the background writer. */
   sealChunk(): void {
@@ -195,7 +221,8 @@ export class DurableMcapWriter {
       messageStartTime: chunk.messageStartTime,
       messageEndTime: chunk.messageEndTime,
       uncompressedSize: BigInt(records.byteLength),
-      uncompressedCrc: crc32(records),
+      // The running CRC covers exactly the records when only messages went into the chunk; otherwise hash them here.
+      uncompressedCrc: this.#chunkHashed === records.byteLength ? crc32Final(this.#chunkCrc) : crc32(records),
       compression: "",
       records,
     });
@@ -218,6 +245,8 @@ export class DurableMcapWriter {
       uncompressedSize: BigInt(records.byteLength),
     });
     chunk.reset();
+    this.#chunkCrc = CRC32_INIT;
+    this.#chunkHashed = 0;
     this.#enqueue(this.#takeRecords());
   }
 

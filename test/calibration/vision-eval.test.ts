@@ -49,6 +49,7 @@ async function writeRecording(file: string, compressed: "none" | "png") {
     }
     log.jointState({ name: ["arm_joint", "pendulum_joint"], position: [arm(t), wrapAngle(pendulum(t))], velocity: [-0.4, 3], effort: [] }, sec(t));
   }
+  await cam.close();
   await log.close();
 }
 

@@ -73,6 +73,9 @@ test("PNG (CameraLog) and JPEG (jpeg-js) compressed frames decode back", async (
   const rgba = new Uint8Array(16 * 8 * 4);
   for (let p = 0; p < 16 * 8; p++) rgba.set(p % 16 < 8 ? [200, 40, 40, 255] : [30, 60, 220, 255], p * 4);
   jpg.write({ header: { stamp: rosTime(at(5)), frame_id: "cam2" }, format: "jpeg", data: new Uint8Array(jpeg.encode({ width: 16, height: 8, data: rgba }, 95).data) }, at(5));
+  assert.equal(png.pendingFrames, 2, "PNG frames are encoded off the caller's thread");
+  await png.close();
+  assert.equal(png.pendingFrames, 0);
   await log.close();
   const { byTopic } = await readAll(file);
   const [p0, p1] = byTopic.get("/camera/image_raw/compressed")!.map(decodeImageMessage);
