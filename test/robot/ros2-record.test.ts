@@ -9,7 +9,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { main } from "../../launch/cli.js";
+import { cameraInfoToMessage } from "../../robot/log/image-messages.js";
 import { readCameraRecording } from "../../robot/log/read-camera-recording.js";
+import type { CameraIntrinsics } from "../../sim/sensors/camera-config.js";
 import { summarizeSessionLog } from "../../robot/log/summarize.js";
 import { randomLoopbackDomainId, useLoopbackCyclone } from "../../robot/ros2/cyclone/loopback.js";
 import { openCycloneTransport } from "../../robot/ros2/cyclone/transport.js";
@@ -33,10 +35,11 @@ function frame(k: number): Uint8Array {
 }
 
 test("topics and their types are parsed, with errors naming the entry", () => {
-  assert.deepEqual(parseRecordTopics(["/camera/image_raw,/joint_states", "/cmd:std_msgs/msg/Float64MultiArray"]), [
+  assert.deepEqual(parseRecordTopics(["/camera/image_raw,/joint_states", "/cmd:std_msgs/msg/Float64MultiArray", "/camera/camera_info"]), [
     { topic: "/camera/image_raw", type: "sensor_msgs/msg/Image" },
     { topic: "/joint_states", type: "sensor_msgs/msg/JointState" },
     { topic: "/cmd", type: "std_msgs/msg/Float64MultiArray" },
+    { topic: "/camera/camera_info", type: "sensor_msgs/msg/CameraInfo" },
   ]);
   assert.throws(() => parseRecordTopics(["/x:sensor_msgs/msg/Imu"]), /--topics: \/x:sensor_msgs\/msg\/Imu: unsupported type "sensor_msgs\/msg\/Imu"/);
   assert.throws(() => parseRecordTopics(["camera"]), /"camera" is not a ROS 2 topic name/);
@@ -49,6 +52,9 @@ test("s2r record --ros2 records camera frames and joint states a rig publishes o
   const pub = openCycloneTransport({ domainId });
   const images = pub.createPublisher("/camera/image_raw", "sensor_msgs/msg/Image", { reliability: "best_effort", depth: 5 });
   const joints = pub.createPublisher("/joint_states", "sensor_msgs/msg/JointState");
+  const info = pub.createPublisher("/camera/camera_info", "sensor_msgs/msg/CameraInfo", { reliability: "best_effort", depth: 5 });
+  const K: CameraIntrinsics = { width: 320, height: 240, fx: 301.5, fy: 300.25, cx: 159.75, cy: 121.5, distortionModel: "plumb_bob", distortion: [0.12, -0.3, 0.001, -0.002, 0.05] };
+  assert.throws(() => info.publish({ ...cameraInfoToMessage(K, 0n, "cam"), k: [1, 2, 3] } as never), /sensor_msgs\/msg\/CameraInfo: k must hold exactly 9 numbers/);
   const sent = new Map<number, number>(); // frame k -> stamp ms
   let k = 0;
   let j = 0;
@@ -59,6 +65,7 @@ test("s2r record --ros2 records camera frames and joint states a rig publishes o
     if (j % 3 === 0) {
       sent.set(k, now);
       images.publish({ header: { stamp: timeFromMs(now), frame_id: "cam" }, height: 240, width: 320, encoding: "bgr8", is_bigendian: 0, step: 968, data: frame(k) });
+      info.publish(cameraInfoToMessage(K, BigInt(now) * 1_000_000n, "cam") as never);
       k++;
     }
   }, 10);
@@ -66,7 +73,7 @@ test("s2r record --ros2 records camera frames and joint states a rig publishes o
   let out = "";
   let err = "";
   try {
-    const code = await main(["record", "--ros2", "--topics", "/camera/image_raw,/joint_states", "--duration", "2", "--out", file, "--domain", String(domainId), "--json"], {
+    const code = await main(["record", "--ros2", "--topics", "/camera/image_raw,/joint_states,/camera/camera_info", "--duration", "2", "--out", file, "--domain", String(domainId), "--json"], {
       out: (s) => void (out += s),
       err: (s) => void (err += s),
       interactive: false,
@@ -85,7 +92,7 @@ test("s2r record --ros2 records camera frames and joint states a rig publishes o
   assert.match(err, /record/);
 
   const seen: number[] = [];
-  const info = await readCameraRecording(file, {
+  const rec = await readCameraRecording(file, {
     onFrame: ({ image, stampNs }) => {
       const kk = image.data[0]! | (image.data[1]! << 8);
       assert.equal(image.encoding, "bgr8");
@@ -96,8 +103,11 @@ test("s2r record --ros2 records camera frames and joint states a rig publishes o
       seen.push(kk);
     },
   });
-  assert.equal(info.imageTopic, "/camera/image_raw");
-  assert.equal(info.jointTopic, "/joint_states");
+  assert.equal(rec.imageTopic, "/camera/image_raw");
+  assert.equal(rec.jointTopic, "/joint_states");
+  // CameraInfo went through the addon's C conversion both ways and into the file.
+  assert.equal(rec.cameraInfoTopic, "/camera/camera_info");
+  assert.deepEqual(rec.cameraInfo, K);
   assert.ok(seen.length >= r.counts["/camera/image_raw"]! - 2, `${seen.length} frames paired of ${r.counts["/camera/image_raw"]}`);
   const s = await summarizeSessionLog(file);
   assert.equal(s.session, "record");
