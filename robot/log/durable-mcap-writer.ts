@@ -215,17 +215,18 @@ export class DurableMcapWriter {
   sealChunk(): void {
     const chunk = this.#chunk;
     if (chunk.numMessages === 0) return;
+    // The builder's accessor returns a copy: the one copy of the records a seal makes.
     const records = chunk.buffer;
+    if (this.#records.length > 0) this.#enqueue(this.#takeRecords());
     const chunkStart = this.#end;
-    const chunkLength = this.#records.writeChunk({
-      messageStartTime: chunk.messageStartTime,
-      messageEndTime: chunk.messageEndTime,
-      uncompressedSize: BigInt(records.byteLength),
-      // The running CRC covers exactly the records when only messages went into the chunk; otherwise hash them here.
-      uncompressedCrc: this.#chunkHashed === records.byteLength ? crc32Final(this.#chunkCrc) : crc32(records),
-      compression: "",
-      records,
-    });
+    // The running CRC covers exactly the records when only messages went into the chunk; otherwise hash them here.
+    const crc = this.#chunkHashed === records.byteLength ? crc32Final(this.#chunkCrc) : crc32(records);
+    // The Chunk record's head is written here and its records queued as they are, rather than
+    // copied into the record builder and copied out again (camera frames make chunks of megabytes).
+    const head = chunkRecordHead(chunk.messageStartTime, chunk.messageEndTime, records.byteLength, crc);
+    this.#enqueue(head);
+    this.#enqueue(records);
+    const chunkLength = BigInt(head.byteLength + records.byteLength);
     const messageIndexStart = BigInt(chunkStart) + chunkLength;
     const messageIndexOffsets = new Map<number, bigint>();
     let messageIndexLength = 0n;
@@ -311,8 +312,8 @@ export class DurableMcapWriter {
   }
 
   #takeRecords(): Uint8Array {
-    // The builder reuses its buffer, so queued bytes must be a copy.
-    const bytes = this.#records.buffer.slice();
+    // The builder reuses its buffer, so queued bytes must be a copy; its accessor makes one.
+    const bytes = this.#records.buffer;
     this.#records.reset();
     return bytes;
   }
@@ -443,6 +444,26 @@ export class DurableMcapWriter {
     rb.writeMagic();
     this.#enqueue(this.#takeRecords());
   }
+}
+
+/**
+ * Opcode, record length and the fields before `records` of an uncompressed
+ * MCAP Chunk record: message_start_time u64, message_end_time u64,
+ * uncompressed_size u64, uncompressed_crc u32, compression string (u32
+ * length + bytes, empty), records length u64.
+ */
+function chunkRecordHead(start: bigint, end: bigint, recordsLength: number, crc: number): Uint8Array {
+  const head = new Uint8Array(1 + 8 + 8 + 8 + 8 + 4 + 4 + 8);
+  const v = new DataView(head.buffer);
+  v.setUint8(0, Opcode.CHUNK);
+  v.setBigUint64(1, BigInt(head.byteLength - 9 + recordsLength), true);
+  v.setBigUint64(9, start, true);
+  v.setBigUint64(17, end, true);
+  v.setBigUint64(25, BigInt(recordsLength), true);
+  v.setUint32(33, crc, true);
+  v.setUint32(37, 0, true);
+  v.setBigUint64(41, BigInt(recordsLength), true);
+  return head;
 }
 
 function writeAllSync(fd: number, bytes: Uint8Array, offset: number): void {
