@@ -2,7 +2,8 @@
  * Camera frames and calibration in a session log, as Foxglove's Image panel
  * reads them: sensor_msgs/Image on `<ns>/image_raw`, or with `compressed:
  * "png"` sensor_msgs/CompressedImage on `<ns>/image_raw/compressed` (pngjs),
- * and sensor_msgs/CameraInfo on `<ns>/camera_info`.
+ * sensor_msgs/CameraInfo on `<ns>/camera_info`, and the perception network's
+ * estimate as sensor_msgs/JointState on `<ns>/perception/joint_states`.
  *
  * Logging a raw frame is one copy into the open chunk (the CDR encoder copies
  * uint8[] in one go). PNG frames are encoded on a worker thread and logged
@@ -14,7 +15,7 @@ import { decodeImage, type PackedImage, type RawImage } from "../../sim/sensors/
 import { Worker } from "node:worker_threads";
 import { cameraInfoToMessage, imageToMessage } from "./image-messages.js";
 import type { PngJob } from "./png-encode-worker.js";
-import { CAMERA_INFO_SCHEMA, COMPRESSED_IMAGE_SCHEMA, IMAGE_SCHEMA, rosTime } from "./schemas.js";
+import { CAMERA_INFO_SCHEMA, COMPRESSED_IMAGE_SCHEMA, IMAGE_SCHEMA, JOINT_STATE_SCHEMA, rosTime } from "./schemas.js";
 import type { LogChannel, SessionLog } from "./session-log.js";
 
 export interface CameraLogOptions {
@@ -31,6 +32,8 @@ export class CameraLog {
   readonly compressed: "none" | "png";
   readonly imageTopic: string;
   readonly infoTopic: string;
+  readonly estimateTopic: string;
+  #estimate: LogChannel | undefined;
   #image: LogChannel;
   #info: LogChannel;
   #worker: Worker | undefined;
@@ -49,6 +52,7 @@ export class CameraLog {
     if (this.compressed !== "none" && this.compressed !== "png") throw new Error(`camera log: compressed must be "none" or "png", got ${JSON.stringify(this.compressed)}`);
     this.imageTopic = this.compressed === "png" ? `${ns}/image_raw/compressed` : `${ns}/image_raw`;
     this.infoTopic = `${ns}/camera_info`;
+    this.estimateTopic = `${ns}/perception/joint_states`;
     this.#image = this.compressed === "png" ? log.channel(this.imageTopic, COMPRESSED_IMAGE_SCHEMA) : log.channel(this.imageTopic, IMAGE_SCHEMA);
     this.#info = log.channel(this.infoTopic, CAMERA_INFO_SCHEMA);
   }
@@ -111,6 +115,17 @@ export class CameraLog {
     w.unref();
     this.#worker = w;
     return w;
+  }
+
+  /**
+   * The perception network's joint estimate for the frame taken at
+   * `stampNs`, as sensor_msgs/JointState on `<ns>/perception/joint_states`,
+   * so Foxglove plots it beside the encoders' /joint_states.
+   */
+  estimate(names: readonly string[], angles: ArrayLike<number>, stampNs: bigint): void {
+    if (angles.length !== names.length) throw new Error(`camera log ${this.estimateTopic}: ${names.length} joint names but ${angles.length} angles`);
+    this.#estimate ??= this.log.channel(this.estimateTopic, JOINT_STATE_SCHEMA);
+    this.#estimate.write({ header: { stamp: rosTime(stampNs), frame_id: this.frameId }, name: names, position: Array.from(angles), velocity: [], effort: [] }, stampNs);
   }
 
   info(intrinsics: CameraIntrinsics, stampNs?: bigint): void {

@@ -41,6 +41,8 @@ test("raw frames (bgr8 with row padding) and camera_info round-trip through a se
   cam.info(k, at(0));
   const frames = [0, 1, 2, 3].map((i) => ({ width: 10, height: 6, encoding: "bgr8", step: 33, data: pattern(10, 6, 3, 33, i) }));
   frames.forEach((f, i) => cam.frame(f, at(i * 33)));
+  cam.estimate(["pendulum_joint"], [3.1], at(33));
+  assert.throws(() => cam.estimate(["pendulum_joint"], [3.1, 0], at(33)), /1 joint names but 2 angles/);
   await log.close();
   const { byTopic } = await readAll(file);
   const images = byTopic.get("/camera/image_raw")!;
@@ -52,6 +54,8 @@ test("raw frames (bgr8 with row padding) and camera_info round-trip through a se
     assert.equal((m.decode().header as { frame_id: string }).frame_id, "cam_optical");
   });
   assert.deepEqual(cameraInfoFromMessage(byTopic.get("/camera/camera_info")![0]!.decode()), k);
+  const est = byTopic.get("/camera/perception/joint_states")![0]!.decode() as { name: string[]; position: number[]; header: { frame_id: string } };
+  assert.deepEqual([est.name, est.position, est.header.frame_id], [["pendulum_joint"], [3.1], "cam_optical"]);
 
   const s = await summarizeSessionLog(file);
   assert.deepEqual(
