@@ -115,3 +115,52 @@ test("s2r record --ros2 records camera frames and joint states a rig publishes o
   assert.deepEqual(s.images.map((i) => [i.topic, i.width, i.height, i.encoding]), [["/camera/image_raw", 320, 240, "bgr8"]]);
   assert.ok(Math.abs(s.images[0]!.rateHz! - 33) < 10, `image rate ${s.images[0]!.rateHz}`);
 });
+
+test("s2r record stopped by Ctrl-C closes its file cleanly; killed, it leaves a readable file", async (t) => {
+  if (!cycloneAvailable(t)) return;
+  const { spawn } = await import("node:child_process");
+  const { projectPath } = await import("../../common/paths.js");
+  const { readSessionLog } = await import("../../robot/log/read-session-log.js");
+  const pub = openCycloneTransport({ domainId });
+  const joints = pub.createPublisher("/joint_states", "sensor_msgs/msg/JointState", { reliability: "best_effort" });
+  const images = pub.createPublisher("/camera/image_raw", "sensor_msgs/msg/Image", { reliability: "best_effort", depth: 5 });
+  let j = 0;
+  const timer = setInterval(() => {
+    const stamp = timeFromMs(Date.now());
+    joints.publish({ header: { stamp, frame_id: "" }, name: ["arm_joint"], position: [0.01 * j++], velocity: [0], effort: [] });
+    images.publish({ header: { stamp, frame_id: "cam" }, height: 240, width: 320, encoding: "bgr8", is_bigendian: 0, step: 968, data: frame(j) });
+  }, 10);
+  const run = async (signal: NodeJS.Signals, file: string) => {
+    const child = spawn(process.execPath, [projectPath("bin", "s2r.js"), "record", "--ros2", "--topics", "/camera/image_raw,/joint_states", "--duration", "30", "--out", file, "--domain", String(domainId)], {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: process.env,
+    });
+    let err = "";
+    child.stderr.on("data", (d) => (err += d));
+    // Long enough for discovery and more than one flush interval of data.
+    await new Promise((r) => setTimeout(r, 3000));
+    child.kill(signal);
+    const code = await new Promise<number | null>((r) => child.on("exit", (c) => r(c)));
+    return { code, err };
+  };
+  try {
+    const intFile = join(dir, "int.mcap");
+    const int = await run("SIGINT", intFile);
+    assert.equal(int.code, 0, int.err);
+    const a = await readSessionLog(intFile);
+    assert.equal(a.closedCleanly, true);
+    assert.ok(a.channels.find((c) => c.topic === "/camera/image_raw")!.messageCount > 10, "frames recorded before Ctrl-C");
+
+    const killFile = join(dir, "kill.mcap");
+    await run("SIGKILL", killFile);
+    const b = await readSessionLog(killFile);
+    assert.equal(b.closedCleanly, false);
+    assert.ok(b.truncated);
+    // Sealed at least every 0.5 s: all but the last fraction of a second is there and decodes.
+    const frames = b.channels.find((c) => c.topic === "/camera/image_raw")!.messageCount;
+    assert.ok(frames > 10, `${frames} frames survived the kill`);
+  } finally {
+    clearInterval(timer);
+    pub.dispose();
+  }
+});
