@@ -23,6 +23,11 @@ export const BENCHES: BenchEntry[] = [
     run: async (o) => (o.images ? (await import("../robot/log/bench-image-log.js")).benchImageLog(o) : (await import("../robot/log/bench-session-log.js")).benchSessionLog(o)),
   },
   {
+    name: "image",
+    summary: "Camera frame to network input (decode the ROS encoding, centred crop, resize to 96x96, intrinsics) per frame: p50/p99 ms, against one copy of the frame",
+    run: async (o) => (await import("./image.js")).benchImage(o),
+  },
+  {
     name: "ros2",
     summary: "State->command round trips at 500 Hz over loopback (Cyclone transport <-> C echo peer): p50/p99 us, lost",
     run: async (o) => (await import("./ros2.js")).benchRos2(o),

@@ -85,6 +85,29 @@ function axisTaps(offset: number, len: number, n: number, method: ResizeMethod):
   return { start, count, src: Int32Array.from(src), weight: Float64Array.from(weight) };
 }
 
+/**
+ * A camera stream resizes every frame the same way: the tap tables are kept
+ * for the last few geometries, and the float buffer is reused (resizing is
+ * synchronous, so one buffer serves every call on this thread).
+ */
+const tapCache = new Map<string, AxisTaps>();
+function cachedTaps(offset: number, len: number, n: number, method: ResizeMethod): AxisTaps {
+  const key = `${offset},${len},${n},${method}`;
+  let t = tapCache.get(key);
+  if (!t) {
+    if (tapCache.size >= 16) tapCache.delete(tapCache.keys().next().value!);
+    t = axisTaps(offset, len, n, method);
+    tapCache.set(key, t);
+  }
+  return t;
+}
+
+let scratchBuffer = new Float64Array(0);
+function scratch(n: number): Float64Array {
+  if (scratchBuffer.length < n) scratchBuffer = new Float64Array(n);
+  return scratchBuffer;
+}
+
 /** Resamples `crop` of a packed image to outW x outH. */
 export function resizePacked(img: PackedImage, crop: CropRegion, outW: number, outH: number, method: ResizeMethod = "area"): PackedImage {
   validateCrop(crop, img.width, img.height);
@@ -92,38 +115,54 @@ export function resizePacked(img: PackedImage, crop: CropRegion, outW: number, o
     if (!Number.isInteger(v) || v < 1) throw new ImageError(k, `expected a positive integer, got ${v}`);
   }
   const ch = channelsOf(img.encoding);
-  const tx = axisTaps(crop.x0, crop.w, outW, method);
-  const ty = axisTaps(crop.y0, crop.h, outH, method);
-  // Horizontal pass over only the rows the vertical taps read.
+  const tx = cachedTaps(crop.x0, crop.w, outW, method);
+  const ty = cachedTaps(crop.y0, crop.h, outH, method);
+  // Horizontal pass over the crop's rows into a float buffer, then the vertical pass; channels unrolled.
   const rowW = outW * ch;
-  const tmp = new Float64Array(img.height * rowW);
-  const rowsUsed = new Uint8Array(img.height);
-  for (let k = 0; k < ty.src.length; k++) rowsUsed[ty.src[k]!] = 1;
+  const tmp = scratch(crop.h * rowW + rowW);
   const src = img.data;
   const srcRow = img.width * ch;
-  for (let y = 0; y < img.height; y++) {
-    if (!rowsUsed[y]) continue;
-    const s = y * srcRow;
+  const { start: xs, count: xc, src: xi, weight: xw } = tx;
+  for (let y = 0; y < crop.h; y++) {
+    const s = (crop.y0 + y) * srcRow;
     const d = y * rowW;
-    for (let x = 0; x < outW; x++) {
-      const t0 = tx.start[x]!;
-      const t1 = t0 + tx.count[x]!;
-      for (let c = 0; c < ch; c++) {
+    if (ch === 3) {
+      for (let x = 0; x < outW; x++) {
+        let r = 0;
+        let g = 0;
+        let b = 0;
+        for (let t = xs[x]!, t1 = t + xc[x]!; t < t1; t++) {
+          const p = s + 3 * xi[t]!;
+          const w = xw[t]!;
+          r += w * src[p]!;
+          g += w * src[p + 1]!;
+          b += w * src[p + 2]!;
+        }
+        tmp[d + 3 * x] = r;
+        tmp[d + 3 * x + 1] = g;
+        tmp[d + 3 * x + 2] = b;
+      }
+    } else {
+      for (let x = 0; x < outW; x++) {
         let acc = 0;
-        for (let t = t0; t < t1; t++) acc += tx.weight[t]! * src[s + tx.src[t]! * ch + c]!;
-        tmp[d + x * ch + c] = acc;
+        for (let t = xs[x]!, t1 = t + xc[x]!; t < t1; t++) acc += xw[t]! * src[s + xi[t]!]!;
+        tmp[d + x] = acc;
       }
     }
   }
   const out = new Uint8Array(outH * rowW);
+  const acc = tmp.subarray(crop.h * rowW, crop.h * rowW + rowW);
   for (let y = 0; y < outH; y++) {
-    const t0 = ty.start[y]!;
-    const t1 = t0 + ty.count[y]!;
+    acc.fill(0);
+    for (let t = ty.start[y]!, t1 = t + ty.count[y]!; t < t1; t++) {
+      const w = ty.weight[t]!;
+      const base = (ty.src[t]! - crop.y0) * rowW;
+      for (let i = 0; i < rowW; i++) acc[i]! += w * tmp[base + i]!;
+    }
     const d = y * rowW;
     for (let i = 0; i < rowW; i++) {
-      let acc = 0;
-      for (let t = t0; t < t1; t++) acc += ty.weight[t]! * tmp[ty.src[t]! * rowW + i]!;
-      out[d + i] = acc < 0 ? 0 : acc > 255 ? 255 : (acc + 0.5) | 0;
+      const v = acc[i]!;
+      out[d + i] = v < 0 ? 0 : v > 255 ? 255 : (v + 0.5) | 0;
     }
   }
   return { width: outW, height: outH, encoding: img.encoding, data: out };
@@ -158,10 +197,11 @@ export function toNetworkInput(frame: RawImage, intrinsics: CameraIntrinsics, sp
   const crop = spec.crop ?? centredCrop(frame.width, frame.height, spec.width, spec.height);
   validateCrop(crop, frame.width, frame.height, "crop");
   const method = spec.method ?? (crop.w >= spec.width && crop.h >= spec.height ? "area" : "bilinear");
-  const packed = decodeImage(frame, spec.encoding, path);
-  const identity = crop.x0 === 0 && crop.y0 === 0 && crop.w === frame.width && crop.h === frame.height && spec.width === frame.width && spec.height === frame.height;
+  // Only the crop is decoded; the resize then reads all of it.
+  const packed = decodeImage(frame, spec.encoding, path, crop);
+  const same = crop.w === spec.width && crop.h === spec.height;
   return {
-    image: identity ? packed : resizePacked(packed, crop, spec.width, spec.height, method),
+    image: same ? packed : resizePacked(packed, { x0: 0, y0: 0, w: crop.w, h: crop.h }, spec.width, spec.height, method),
     intrinsics: cropResizeIntrinsics(intrinsics, crop, spec.width, spec.height),
     crop,
   };

@@ -8,7 +8,8 @@ const W = 4;
 const H = 3;
 /** A reference rgb8 image with distinct values everywhere. */
 const RGB = Uint8Array.from({ length: W * H * 3 }, (_, i) => (i * 37 + 11) % 256);
-const luma = (r: number, g: number, b: number) => Math.floor(r * 0.299 + g * 0.587 + b * 0.114 + 0.5);
+// OpenCV's RGB2GRAY fixed point; within 0.5 of 0.299 R + 0.587 G + 0.114 B (checked below).
+const luma = (r: number, g: number, b: number) => (r * 4899 + g * 9617 + b * 1868 + 8192) >> 14;
 
 /** Lays out `pixel(x, y)` (bytes of one pixel) in rows of `step` bytes, padding filled with 0xee so leaks show. */
 function layout(bpp: number, padding: number, pixel: (x: number, y: number) => number[], w = W, h = H): RawImage & { encoding: string } {
@@ -34,7 +35,11 @@ for (const padding of [0, 3]) {
       assert.deepEqual(rgb.data, RGB, encoding);
       assert.equal(rgb.encoding, "rgb8");
       const mono = decodeImage(img, "mono8");
-      for (let i = 0; i < W * H; i++) assert.equal(mono.data[i], luma(RGB[3 * i]!, RGB[3 * i + 1]!, RGB[3 * i + 2]!), `${encoding} grey ${i}`);
+      for (let i = 0; i < W * H; i++) {
+        const [r, g, b] = [RGB[3 * i]!, RGB[3 * i + 1]!, RGB[3 * i + 2]!];
+        assert.equal(mono.data[i], luma(r, g, b), `${encoding} grey ${i}`);
+        assert.ok(Math.abs(mono.data[i]! - (0.299 * r + 0.587 * g + 0.114 * b)) <= 0.51, `${encoding} grey ${i} is Rec. 601 luma`);
+      }
     }
   });
 
@@ -132,4 +137,26 @@ test("the network input is the largest centred crop, resized, with intrinsics to
   assert.equal(net.image.data[48 * 96 + 52], 0);
   assert.throws(() => toNetworkInput({ ...frame, width: 640 }, k, { width: 96, height: 96, encoding: "rgb8" }), /image\.width: frame is 640x240 but the camera's intrinsics are for 320x240/);
   assert.throws(() => toNetworkInput(frame, k, { width: 96, height: 96, encoding: "rgb8", crop: { x0: 300, y0: 0, w: 100, h: 100 } }), /crop: region x 300\.\.400/);
+});
+
+test("decoding a region gives the same pixels as decoding all and cutting, for every encoding (odd offsets in YUV pairs too)", () => {
+  const w = 10;
+  const h = 5;
+  const region = { x0: 3, y0: 1, w: 5, h: 3 };
+  for (const [encoding, bpp] of [["rgb8", 3], ["bgr8", 3], ["rgba8", 4], ["bgra8", 4], ["mono8", 1], ["mono16", 2], ["yuv422_yuy2", 2], ["yuv422", 2]] as const) {
+    const step = w * bpp + 6;
+    const data = Uint8Array.from({ length: step * h }, (_, i) => (i * 89 + 7) & 0xff);
+    const img = { width: w, height: h, encoding, step, data };
+    for (const to of ["rgb8", "mono8"] as const) {
+      const ch = to === "rgb8" ? 3 : 1;
+      const full = decodeImage(img, to);
+      const part = decodeImage(img, to, "image", region);
+      assert.equal(part.width, 5);
+      for (let y = 0; y < region.h; y++) {
+        const a = full.data.subarray(((region.y0 + y) * w + region.x0) * ch, ((region.y0 + y) * w + region.x0 + region.w) * ch);
+        assert.deepEqual(part.data.subarray(y * region.w * ch, (y + 1) * region.w * ch), a, `${encoding} -> ${to} row ${y}`);
+      }
+    }
+  }
+  assert.throws(() => decodeImage({ width: 4, height: 3, encoding: "rgb8", step: 12, data: new Uint8Array(36) }, "rgb8", "cam", { x0: 2, y0: 0, w: 3, h: 1 }), /cam region: x 2\.\.5, y 0\.\.1 is not a region of whole pixels inside the 4x3 image/);
 });
