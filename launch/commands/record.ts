@@ -9,7 +9,7 @@ export const command: Command = {
     summary: "",
     options: {
       ros2: { kind: "boolean", description: "record from ROS 2 (the only source so far; required)" },
-      topics: { kind: "list", value: "TOPIC[:TYPE],...", description: "topics to record, comma-separated or repeated; the type is taken from the name for joint_states, image_raw and camera_info" },
+      topics: { kind: "list", value: "TOPIC[:TYPE],...", description: "topics to record, comma-separated or repeated; the type is taken from the name for joint_states, image_raw, image_raw/compressed and camera_info" },
       duration: { kind: "number", value: "S", description: "seconds to record (Ctrl-C stops early and keeps the file)", default: 30 },
       out: { kind: "string", value: "FILE", description: "MCAP file to write (required)" },
       domain: { kind: "integer", value: "N", description: "ROS 2 domain id (default ROS_DOMAIN_ID, else 0)" },
@@ -21,7 +21,8 @@ export const command: Command = {
 Messages are written as they arrive, with ROS 2 message schemas (CDR), so Foxglove and
 s2r vision eval read the file; it is sealed and synced at least twice a second, so a
 killed recorder leaves a readable file. Types the recorder knows: sensor_msgs/msg/Image,
-sensor_msgs/msg/CameraInfo, sensor_msgs/msg/JointState, std_msgs/msg/Float64MultiArray;
+sensor_msgs/msg/CompressedImage, sensor_msgs/msg/CameraInfo, sensor_msgs/msg/JointState,
+std_msgs/msg/Float64MultiArray;
 give a type as TOPIC:TYPE when the name does not tell it. Subscriptions are best effort, which matches reliable and best-effort
 publishers alike.`,
   },

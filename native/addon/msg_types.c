@@ -104,6 +104,26 @@ static napi_value image_to_js(napi_env env, const void *sample) {
   return o;
 }
 
+/* ---------- sensor_msgs/msg/CompressedImage ---------- */
+
+static bool compressed_image_from_js(conv *c, napi_value v, void *sample) {
+  s2r_compressed_image *m = sample;
+  return conv_expect_object(c, v) && conv_field(c, v, "header", read_header, &m->header) &&
+         conv_field(c, v, "format", read_string, &m->format) && conv_field(c, v, "data", read_octet_seq, &m->data);
+}
+
+static napi_value compressed_image_to_js(napi_env env, const void *sample) {
+  const s2r_compressed_image *m = sample;
+  napi_value o, data;
+  void *copy;
+  if (napi_create_object(env, &o) != napi_ok ||
+      napi_create_buffer_copy(env, m->data._length, m->data._length ? (const void *)m->data._buffer : (const void *)"", &copy, &data) != napi_ok)
+    return NULL;
+  if (!js_set(env, o, "header", js_header(env, &m->header)) || !js_set(env, o, "format", js_string(env, m->format)) || !js_set(env, o, "data", data))
+    return NULL;
+  return o;
+}
+
 /* ---------- sensor_msgs/msg/CameraInfo ---------- */
 
 /* k, r and p are fixed-size arrays: read as a sequence, then exactly n numbers are required. */
@@ -171,6 +191,7 @@ const msg_type MSG_TYPES[] = {
     {"std_msgs/msg/Float64MultiArray", S2R_FLOAT64_MULTI_ARRAY_DESC, float64_multi_array_from_js, float64_multi_array_to_js},
     {"sensor_msgs/msg/Image", S2R_IMAGE_DESC, image_from_js, image_to_js},
     {"sensor_msgs/msg/CameraInfo", S2R_CAMERA_INFO_DESC, camera_info_from_js, camera_info_to_js},
+    {"sensor_msgs/msg/CompressedImage", S2R_COMPRESSED_IMAGE_DESC, compressed_image_from_js, compressed_image_to_js},
 };
 const size_t MSG_TYPE_COUNT = sizeof MSG_TYPES / sizeof MSG_TYPES[0];
 

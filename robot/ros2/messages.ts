@@ -55,6 +55,13 @@ export interface Image {
   data: Uint8Array;
 }
 
+/** sensor_msgs/msg/CompressedImage: format "png", "jpeg", or image_transport's "rgb8; png compressed bgr8". */
+export interface CompressedImage {
+  header: Header;
+  format: string;
+  data: Uint8Array;
+}
+
 /** sensor_msgs/msg/RegionOfInterest */
 export interface RegionOfInterest {
   x_offset: number;
@@ -89,11 +96,12 @@ export interface MessageTypes {
   "std_msgs/msg/Float64MultiArray": Float64MultiArray;
   "sensor_msgs/msg/Image": Image;
   "sensor_msgs/msg/CameraInfo": CameraInfo;
+  "sensor_msgs/msg/CompressedImage": CompressedImage;
 }
 
 export type MessageTypeName = keyof MessageTypes;
 
-export const MESSAGE_TYPE_NAMES: readonly MessageTypeName[] = ["sensor_msgs/msg/JointState", "std_msgs/msg/Float64MultiArray", "sensor_msgs/msg/Image", "sensor_msgs/msg/CameraInfo"];
+export const MESSAGE_TYPE_NAMES: readonly MessageTypeName[] = ["sensor_msgs/msg/JointState", "std_msgs/msg/Float64MultiArray", "sensor_msgs/msg/Image", "sensor_msgs/msg/CameraInfo", "sensor_msgs/msg/CompressedImage"];
 
 /** What publish() accepts for a message of shape T: any field may be left out; numeric arrays may be typed arrays. */
 export type MessageInput<T> = T extends number[]

@@ -8,7 +8,7 @@
  * best-effort publishers (camera drivers use the sensor-data profile) and
  * reliable ones, as rosbag2 does by adapting to the publishers' QoS.
  */
-import { CAMERA_INFO_SCHEMA, FLOAT64_MULTI_ARRAY_SCHEMA, IMAGE_SCHEMA, JOINT_STATE_SCHEMA, type LogSchema } from "../log/schemas.js";
+import { CAMERA_INFO_SCHEMA, COMPRESSED_IMAGE_SCHEMA, FLOAT64_MULTI_ARRAY_SCHEMA, IMAGE_SCHEMA, JOINT_STATE_SCHEMA, type LogSchema } from "../log/schemas.js";
 import { SessionLog } from "../log/session-log.js";
 import { MESSAGE_TYPE_NAMES, checkMessageType, type MessageTypeName } from "./messages.js";
 import type { Ros2Transport, Subscription } from "./transport.js";
@@ -23,6 +23,7 @@ const SCHEMAS: Record<MessageTypeName, LogSchema> = {
   "std_msgs/msg/Float64MultiArray": FLOAT64_MULTI_ARRAY_SCHEMA,
   "sensor_msgs/msg/Image": IMAGE_SCHEMA,
   "sensor_msgs/msg/CameraInfo": CAMERA_INFO_SCHEMA,
+  "sensor_msgs/msg/CompressedImage": COMPRESSED_IMAGE_SCHEMA,
 };
 
 /** Types assumed from a topic's last name when none is given. */
@@ -30,6 +31,7 @@ function typeFromName(topic: string): MessageTypeName | undefined {
   const last = topic.split("/").pop() ?? "";
   if (last === "joint_states") return "sensor_msgs/msg/JointState";
   if (last === "camera_info") return "sensor_msgs/msg/CameraInfo";
+  if (last === "compressed" && /\/image[^/]*\/compressed$/.test(topic)) return "sensor_msgs/msg/CompressedImage";
   if (/^image(_raw|_rect|_rect_color|_color|_mono)?$/.test(last)) return "sensor_msgs/msg/Image";
   return undefined;
 }

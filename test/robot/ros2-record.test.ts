@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { main } from "../../launch/cli.js";
-import { cameraInfoToMessage } from "../../robot/log/image-messages.js";
+import { cameraInfoToMessage, encodePng } from "../../robot/log/image-messages.js";
 import { readCameraRecording } from "../../robot/log/read-camera-recording.js";
 import type { CameraIntrinsics } from "../../sim/sensors/camera-config.js";
 import { summarizeSessionLog } from "../../robot/log/summarize.js";
@@ -35,11 +35,12 @@ function frame(k: number): Uint8Array {
 }
 
 test("topics and their types are parsed, with errors naming the entry", () => {
-  assert.deepEqual(parseRecordTopics(["/camera/image_raw,/joint_states", "/cmd:std_msgs/msg/Float64MultiArray", "/camera/camera_info"]), [
+  assert.deepEqual(parseRecordTopics(["/camera/image_raw,/joint_states", "/cmd:std_msgs/msg/Float64MultiArray", "/camera/camera_info", "/camera/image_raw/compressed"]), [
     { topic: "/camera/image_raw", type: "sensor_msgs/msg/Image" },
     { topic: "/joint_states", type: "sensor_msgs/msg/JointState" },
     { topic: "/cmd", type: "std_msgs/msg/Float64MultiArray" },
     { topic: "/camera/camera_info", type: "sensor_msgs/msg/CameraInfo" },
+    { topic: "/camera/image_raw/compressed", type: "sensor_msgs/msg/CompressedImage" },
   ]);
   assert.throws(() => parseRecordTopics(["/x:sensor_msgs/msg/Imu"]), /--topics: \/x:sensor_msgs\/msg\/Imu: unsupported type "sensor_msgs\/msg\/Imu"/);
   assert.throws(() => parseRecordTopics(["camera"]), /"camera" is not a ROS 2 topic name/);
@@ -52,6 +53,8 @@ test("s2r record --ros2 records camera frames and joint states a rig publishes o
   const pub = openCycloneTransport({ domainId });
   const images = pub.createPublisher("/camera/image_raw", "sensor_msgs/msg/Image", { reliability: "best_effort", depth: 5 });
   const joints = pub.createPublisher("/joint_states", "sensor_msgs/msg/JointState");
+  const png = pub.createPublisher("/camera/image_raw/compressed", "sensor_msgs/msg/CompressedImage", { reliability: "best_effort", depth: 5 });
+  const pngBytes = encodePng({ width: 8, height: 4, encoding: "rgb8", data: Uint8Array.from({ length: 96 }, (_, i) => i * 2) });
   const info = pub.createPublisher("/camera/camera_info", "sensor_msgs/msg/CameraInfo", { reliability: "best_effort", depth: 5 });
   const K: CameraIntrinsics = { width: 320, height: 240, fx: 301.5, fy: 300.25, cx: 159.75, cy: 121.5, distortionModel: "plumb_bob", distortion: [0.12, -0.3, 0.001, -0.002, 0.05] };
   assert.throws(() => info.publish({ ...cameraInfoToMessage(K, 0n, "cam"), k: [1, 2, 3] } as never), /sensor_msgs\/msg\/CameraInfo: k must hold exactly 9 numbers/);
@@ -66,6 +69,7 @@ test("s2r record --ros2 records camera frames and joint states a rig publishes o
       sent.set(k, now);
       images.publish({ header: { stamp: timeFromMs(now), frame_id: "cam" }, height: 240, width: 320, encoding: "bgr8", is_bigendian: 0, step: 968, data: frame(k) });
       info.publish(cameraInfoToMessage(K, BigInt(now) * 1_000_000n, "cam") as never);
+      png.publish({ header: { stamp: timeFromMs(now), frame_id: "cam" }, format: "rgb8; png compressed rgb8", data: pngBytes });
       k++;
     }
   }, 10);
@@ -73,7 +77,7 @@ test("s2r record --ros2 records camera frames and joint states a rig publishes o
   let out = "";
   let err = "";
   try {
-    const code = await main(["record", "--ros2", "--topics", "/camera/image_raw,/joint_states,/camera/camera_info", "--duration", "2", "--out", file, "--domain", String(domainId), "--json"], {
+    const code = await main(["record", "--ros2", "--topics", "/camera/image_raw,/joint_states,/camera/camera_info,/camera/image_raw/compressed", "--duration", "2", "--out", file, "--domain", String(domainId), "--json"], {
       out: (s) => void (out += s),
       err: (s) => void (err += s),
       interactive: false,
@@ -93,6 +97,7 @@ test("s2r record --ros2 records camera frames and joint states a rig publishes o
 
   const seen: number[] = [];
   const rec = await readCameraRecording(file, {
+    imageTopic: "/camera/image_raw",
     onFrame: ({ image, stampNs }) => {
       const kk = image.data[0]! | (image.data[1]! << 8);
       assert.equal(image.encoding, "bgr8");
@@ -112,7 +117,7 @@ test("s2r record --ros2 records camera frames and joint states a rig publishes o
   const s = await summarizeSessionLog(file);
   assert.equal(s.session, "record");
   assert.equal(s.closedCleanly, true);
-  assert.deepEqual(s.images.map((i) => [i.topic, i.width, i.height, i.encoding]), [["/camera/image_raw", 320, 240, "bgr8"]]);
+  assert.deepEqual(s.images.map((i) => [i.topic, i.width, i.height, i.encoding]), [["/camera/image_raw", 320, 240, "bgr8"], ["/camera/image_raw/compressed", 8, 4, "rgba8"]]);
   assert.ok(Math.abs(s.images[0]!.rateHz! - 33) < 10, `image rate ${s.images[0]!.rateHz}`);
 });
 

@@ -182,7 +182,7 @@ function normalize(type: MessageTypeName, msg: unknown): unknown {
     const m = msg as JointState;
     return { ...m, name: Array.from(m.name ?? []), position: toNumbers(m.position), velocity: toNumbers(m.velocity), effort: toNumbers(m.effort) };
   }
-  if (type === "sensor_msgs/msg/Image") {
+  if (type === "sensor_msgs/msg/Image" || type === "sensor_msgs/msg/CompressedImage") {
     const m = msg as Image;
     return { ...m, data: m.data instanceof Uint8Array ? m.data : Uint8Array.from((m.data as ArrayLike<number> | undefined) ?? []) };
   }
