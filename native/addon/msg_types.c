@@ -89,13 +89,18 @@ static bool image_from_js(conv *c, napi_value v, void *sample) {
          conv_field(c, v, "step", read_u32, &m->step) && conv_field(c, v, "data", read_octet_seq, &m->data);
 }
 
+/* An octet sequence as a Node Buffer (a copy: the sample is returned to Cyclone after the callback); NULL on failure. */
+static napi_value js_octets(napi_env env, const dds_sequence_octet *seq) {
+  napi_value data;
+  void *copy;
+  if (napi_create_buffer_copy(env, seq->_length, seq->_length ? (const void *)seq->_buffer : (const void *)"", &copy, &data) != napi_ok) return NULL;
+  return data;
+}
+
 static napi_value image_to_js(napi_env env, const void *sample) {
   const s2r_image *m = sample;
-  napi_value o, data;
-  void *copy;
-  if (napi_create_object(env, &o) != napi_ok ||
-      napi_create_buffer_copy(env, m->data._length, m->data._length ? (const void *)m->data._buffer : (const void *)"", &copy, &data) != napi_ok)
-    return NULL;
+  napi_value o, data = js_octets(env, &m->data);
+  if (!data || napi_create_object(env, &o) != napi_ok) return NULL;
   if (!js_set(env, o, "header", js_header(env, &m->header)) || !js_set(env, o, "height", js_u32(env, m->height)) ||
       !js_set(env, o, "width", js_u32(env, m->width)) || !js_set(env, o, "encoding", js_string(env, m->encoding)) ||
       !js_set(env, o, "is_bigendian", js_u32(env, m->is_bigendian)) || !js_set(env, o, "step", js_u32(env, m->step)) ||
@@ -114,11 +119,8 @@ static bool compressed_image_from_js(conv *c, napi_value v, void *sample) {
 
 static napi_value compressed_image_to_js(napi_env env, const void *sample) {
   const s2r_compressed_image *m = sample;
-  napi_value o, data;
-  void *copy;
-  if (napi_create_object(env, &o) != napi_ok ||
-      napi_create_buffer_copy(env, m->data._length, m->data._length ? (const void *)m->data._buffer : (const void *)"", &copy, &data) != napi_ok)
-    return NULL;
+  napi_value o, data = js_octets(env, &m->data);
+  if (!data || napi_create_object(env, &o) != napi_ok) return NULL;
   if (!js_set(env, o, "header", js_header(env, &m->header)) || !js_set(env, o, "format", js_string(env, m->format)) || !js_set(env, o, "data", data))
     return NULL;
   return o;
