@@ -7,7 +7,8 @@
 export interface BenchEntry {
   name: string;
   summary: string;
-  run: (opts: { quick: boolean; log: (line: string) => void }) => Promise<Record<string, unknown>>;
+  /** `images`: `s2r bench log --images` measures logging camera frames instead. */
+  run: (opts: { quick: boolean; log: (line: string) => void; images?: boolean }) => Promise<Record<string, unknown>>;
 }
 
 export const BENCHES: BenchEntry[] = [
@@ -18,8 +19,13 @@ export const BENCHES: BenchEntry[] = [
   },
   {
     name: "log",
-    summary: "Session-log cost per logged message, chunk close time and bytes/s at 500 Hz",
-    run: async (o) => (await import("../robot/log/bench-session-log.js")).benchSessionLog(o),
+    summary: "Session-log cost per logged message, chunk close time and bytes/s at 500 Hz; --images: camera frames (96x96, 320x240 rgb8, raw and PNG) in a 100 Hz loop",
+    run: async (o) => (o.images ? (await import("../robot/log/bench-image-log.js")).benchImageLog(o) : (await import("../robot/log/bench-session-log.js")).benchSessionLog(o)),
+  },
+  {
+    name: "image",
+    summary: "Camera frame to network input (decode the ROS encoding, centred crop, resize to 96x96, intrinsics) per frame: p50/p99 ms, against one copy of the frame",
+    run: async (o) => (await import("./image.js")).benchImage(o),
   },
   {
     name: "ros2",

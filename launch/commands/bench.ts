@@ -10,6 +10,7 @@ export const command: Command = {
     options: {
       json: { kind: "boolean", description: "print one JSON object (with `all`: one object keyed by benchmark)" },
       quick: { kind: "boolean", description: "shorter runs (less precise); for smoke tests" },
+      images: { kind: "boolean", description: "log: measure logging camera frames (s2r bench log --images)" },
     },
     details: "Benchmarks:\n" + BENCHES.map((b) => `  ${b.name.padEnd(8)} ${b.summary}`).join("\n"),
   },
@@ -24,7 +25,7 @@ export const command: Command = {
     for (const b of chosen) {
       io.err(`bench ${b.name}: running...\n`);
       try {
-        results[b.name] = await b.run({ quick, log: (l) => io.err(`  ${l}\n`) });
+        results[b.name] = await b.run({ quick, images: Boolean(args.options.images), log: (l) => io.err(`  ${l}\n`) });
       } catch (e) {
         failed = true;
         results[b.name] = { error: (e as Error).message };

@@ -14,7 +14,8 @@ export const command: Command = {
     details: `Reads a session log written by s2r (deploy, calibrate, sysid, finetune), also one
 whose writer was killed, and prints: the session kind and metadata, start, end and
 duration, messages and rate per channel, events, loop timing (period, jitter,
-read/infer/write times, deadline misses) when the log has /timing, and whether the
+read/infer/write times, deadline misses) when the log has /timing, image channels with
+their rate, size and encoding, and whether the
 file was closed cleanly or cut short (a truncated log is still summarized; exit code 0).`,
   },
   async run(args, io) {

@@ -96,6 +96,11 @@ function writeField(w: CdrWriter, f: MsgField, v: unknown, types: Map<string, Ms
   if (f.array === "fixed" && arr.length !== f.arrayLength) throw new CdrEncodeError("(message)", `expected exactly ${f.arrayLength} elements, got ${arr.length}`);
   if (f.arrayBound !== undefined && arr.length > f.arrayBound) throw new CdrEncodeError("(message)", `expected at most ${f.arrayBound} elements, got ${arr.length}`);
   if (f.array === "sequence") w.sequenceLength(arr.length);
+  // Image payloads: one copy instead of a checked write per byte.
+  if ((f.type === "uint8" || f.type === "byte") && arr instanceof Uint8Array) {
+    w.uint8Array(arr, false);
+    return;
+  }
   if (f.type === "float64" && allNumbers(arr)) {
     w.float64Array(arr as number[] | Float64Array, false);
     return;

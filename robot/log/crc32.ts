@@ -3,6 +3,7 @@
  * Kept here rather than importing @mcap/core's transitive CRC package, which
  * s2r does not declare as a dependency.
  */
+import * as zlib from "node:zlib";
 
 // Slicing-by-8 tables (8 x 256 entries, table k at offset 256 k): eight bytes
 // per step, about 3x faster than byte-at-a-time, which matters because a chunk
@@ -26,7 +27,12 @@ const T = (() => {
 /** Start value for an incremental CRC; feed with crc32Update, finish with crc32Final. */
 export const CRC32_INIT = 0xffffffff;
 
+/** zlib's CRC-32 (Node >= 20.15): about 7x faster than the tables below, which serve older Nodes and short inputs. */
+const zlibCrc32 = (zlib as unknown as { crc32?: (data: Uint8Array, value?: number) => number }).crc32;
+
 export function crc32Update(state: number, bytes: Uint8Array): number {
+  // zlib takes and returns finished CRCs; a running state is the complement of one.
+  if (zlibCrc32 && bytes.length >= 64) return ~zlibCrc32(bytes, ~state >>> 0) >>> 0;
   let c = state;
   const n = bytes.length;
   let i = 0;

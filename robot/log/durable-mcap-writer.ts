@@ -67,6 +67,9 @@ export class DurableMcapWriter {
 
   #records = new McapRecordBuilder();
   #chunk = new McapChunkBuilder({ useMessageIndex: true });
+  /** CRC of the open chunk's first #chunkHashed bytes, kept up to date per message so a seal does not hash megabytes of camera frames at once. */
+  #chunkCrc = CRC32_INIT;
+  #chunkHashed = 0;
   #queue: Block[] = [];
   #end = 0;
   #written = 0;
@@ -91,7 +94,8 @@ export class DurableMcapWriter {
     this.file = file;
     this.#fd = fd;
     this.#onError = options.onError;
-    this.#maxChunkBytes = options.maxChunkBytes ?? 4 * 1024 * 1024;
+    // 1 MB: sealing copies the chunk a few times on the logging thread, about 1 ms per MB here, so camera logs seal often and small.
+    this.#maxChunkBytes = options.maxChunkBytes ?? 1024 * 1024;
   }
 
   /** Creates `file` and writes the MCAP magic and header synchronously. */
@@ -178,6 +182,7 @@ export class DurableMcapWriter {
     if (seq === undefined) throw new Error(`session log ${this.file}: no channel with id ${channelId}`);
     this.#sequence[channelId] = (seq + 1) >>> 0;
     this.#chunk.addMessage({ channelId, sequence: seq, logTime, publishTime, data });
+    this.#hashMessageRecord(channelId, seq, logTime, publishTime, data);
     this.#channelCounts[channelId]!++;
     if (this.#messageCount === 0 || logTime < this.#startTime) this.#startTime = logTime;
     if (this.#messageCount === 0 || logTime > this.#endTime) this.#endTime = logTime;
@@ -185,20 +190,43 @@ export class DurableMcapWriter {
     if (this.#chunk.byteLength >= this.#maxChunkBytes) this.sealChunk();
   }
 
+  /**
+   * Adds one Message record (MCAP spec: opcode 0x05, uint64 length, then
+   * channel_id u16, sequence u32, log_time u64, publish_time u64, data) to
+   * the open chunk's running CRC, from the values rather than from the
+   * builder's buffer, whose accessor copies the whole chunk.
+   */
+  #hashMessageRecord(channelId: number, sequence: number, logTime: bigint, publishTime: bigint, data: Uint8Array): void {
+    const head = this.#recordHead;
+    const v = new DataView(head.buffer);
+    v.setUint8(0, Opcode.MESSAGE);
+    v.setBigUint64(1, BigInt(2 + 4 + 8 + 8 + data.byteLength), true);
+    v.setUint16(9, channelId, true);
+    v.setUint32(11, sequence, true);
+    v.setBigUint64(15, logTime, true);
+    v.setBigUint64(23, publishTime, true);
+    this.#chunkCrc = crc32Update(crc32Update(this.#chunkCrc, head), data);
+    this.#chunkHashed += head.byteLength + data.byteLength;
+  }
+
+  #recordHead = new Uint8Array(31);
+
   /** Closes the open chunk and queues it (with its message indexes) for the background writer. */
   sealChunk(): void {
     const chunk = this.#chunk;
     if (chunk.numMessages === 0) return;
+    // The builder's accessor returns a copy: the one copy of the records a seal makes.
     const records = chunk.buffer;
+    if (this.#records.length > 0) this.#enqueue(this.#takeRecords());
     const chunkStart = this.#end;
-    const chunkLength = this.#records.writeChunk({
-      messageStartTime: chunk.messageStartTime,
-      messageEndTime: chunk.messageEndTime,
-      uncompressedSize: BigInt(records.byteLength),
-      uncompressedCrc: crc32(records),
-      compression: "",
-      records,
-    });
+    // The running CRC covers exactly the records when only messages went into the chunk; otherwise hash them here.
+    const crc = this.#chunkHashed === records.byteLength ? crc32Final(this.#chunkCrc) : crc32(records);
+    // The Chunk record's head is written here and its records queued as they are, rather than
+    // copied into the record builder and copied out again (camera frames make chunks of megabytes).
+    const head = chunkRecordHead(chunk.messageStartTime, chunk.messageEndTime, records.byteLength, crc);
+    this.#enqueue(head);
+    this.#enqueue(records);
+    const chunkLength = BigInt(head.byteLength + records.byteLength);
     const messageIndexStart = BigInt(chunkStart) + chunkLength;
     const messageIndexOffsets = new Map<number, bigint>();
     let messageIndexLength = 0n;
@@ -218,6 +246,8 @@ export class DurableMcapWriter {
       uncompressedSize: BigInt(records.byteLength),
     });
     chunk.reset();
+    this.#chunkCrc = CRC32_INIT;
+    this.#chunkHashed = 0;
     this.#enqueue(this.#takeRecords());
   }
 
@@ -282,8 +312,8 @@ export class DurableMcapWriter {
   }
 
   #takeRecords(): Uint8Array {
-    // The builder reuses its buffer, so queued bytes must be a copy.
-    const bytes = this.#records.buffer.slice();
+    // The builder reuses its buffer, so queued bytes must be a copy; its accessor makes one.
+    const bytes = this.#records.buffer;
     this.#records.reset();
     return bytes;
   }
@@ -414,6 +444,26 @@ export class DurableMcapWriter {
     rb.writeMagic();
     this.#enqueue(this.#takeRecords());
   }
+}
+
+/**
+ * Opcode, record length and the fields before `records` of an uncompressed
+ * MCAP Chunk record: message_start_time u64, message_end_time u64,
+ * uncompressed_size u64, uncompressed_crc u32, compression string (u32
+ * length + bytes, empty), records length u64.
+ */
+function chunkRecordHead(start: bigint, end: bigint, recordsLength: number, crc: number): Uint8Array {
+  const head = new Uint8Array(1 + 8 + 8 + 8 + 8 + 4 + 4 + 8);
+  const v = new DataView(head.buffer);
+  v.setUint8(0, Opcode.CHUNK);
+  v.setBigUint64(1, BigInt(head.byteLength - 9 + recordsLength), true);
+  v.setBigUint64(9, start, true);
+  v.setBigUint64(17, end, true);
+  v.setBigUint64(25, BigInt(recordsLength), true);
+  v.setUint32(33, crc, true);
+  v.setUint32(37, 0, true);
+  v.setBigUint64(41, BigInt(recordsLength), true);
+  return head;
 }
 
 function writeAllSync(fd: number, bytes: Uint8Array, offset: number): void {

@@ -18,6 +18,8 @@ export interface LoggedChannel {
   messageEncoding: string;
   /** The schema text (ros2msg definitions for s2r logs). */
   schemaText: string;
+  /** The schema bytes as stored (binary for protobuf FileDescriptorSets). */
+  schemaData: Uint8Array;
   metadata: Record<string, string>;
   messageCount: number;
   firstLogTime: bigint | undefined;
@@ -94,7 +96,7 @@ export async function readSessionLog(file: string, options: ReadSessionLogOption
     truncated: false,
     truncation: undefined,
   };
-  const schemas = new Map<number, { name: string; encoding: string; text: string }>();
+  const schemas = new Map<number, { name: string; encoding: string; text: string; data: Uint8Array }>();
   const channels = new Map<number, LoggedChannel>();
   const codecs = new Map<number, MessageCodec>();
   const wanted = options.topics ? new Set(options.topics) : undefined;
@@ -139,7 +141,7 @@ export async function readSessionLog(file: string, options: ReadSessionLogOption
             out.library = record.library;
             break;
           case "Schema":
-            schemas.set(record.id, { name: record.name, encoding: record.encoding, text: new TextDecoder().decode(record.data) });
+            schemas.set(record.id, { name: record.name, encoding: record.encoding, text: new TextDecoder().decode(record.data), data: record.data });
             break;
           case "Channel": {
             if (channels.has(record.id)) break; // repeated in the summary
@@ -151,6 +153,7 @@ export async function readSessionLog(file: string, options: ReadSessionLogOption
               schemaEncoding: s?.encoding ?? "",
               messageEncoding: record.messageEncoding,
               schemaText: s?.text ?? "",
+              schemaData: s?.data ?? new Uint8Array(0),
               metadata: Object.fromEntries(record.metadata),
               messageCount: 0,
               firstLogTime: undefined,

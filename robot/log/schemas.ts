@@ -139,3 +139,67 @@ export function rosTime(ns: bigint): RosTime {
 export function fromRosTime(t: RosTime): bigint {
   return BigInt(t.sec) * 1_000_000_000n + BigInt(t.nanosec);
 }
+
+const REGION_OF_INTEREST = `# A rectangle of the full-resolution image; all zeros means the whole image.
+uint32 x_offset
+uint32 y_offset
+uint32 height
+uint32 width
+bool do_rectify`;
+
+/** Camera frames, as ROS 2 image drivers publish them and Foxglove's Image panel shows them. */
+export const IMAGE_SCHEMA: LogSchema = {
+  name: "sensor_msgs/msg/Image",
+  definition: concatMsgDefinitions(
+    `# An uncompressed image; (0, 0) is the top-left corner. header.stamp is the acquisition time,
+# header.frame_id the camera's optical frame (x right, y down, z forward).
+std_msgs/Header header
+uint32 height        # rows
+uint32 width         # columns
+string encoding      # pixel layout, e.g. rgb8, bgr8, mono8, yuv422_yuy2
+uint8 is_bigendian
+uint32 step          # row length in bytes, padding included
+uint8[] data         # step * height bytes`,
+    [
+      ["std_msgs/Header", HEADER],
+      ["builtin_interfaces/Time", TIME],
+    ],
+  ),
+};
+
+export const COMPRESSED_IMAGE_SCHEMA: LogSchema = {
+  name: "sensor_msgs/msg/CompressedImage",
+  definition: concatMsgDefinitions(
+    `# A compressed image; format is "png" or "jpeg" (image_transport writes e.g. "rgb8; png compressed bgr8").
+std_msgs/Header header
+string format
+uint8[] data`,
+    [
+      ["std_msgs/Header", HEADER],
+      ["builtin_interfaces/Time", TIME],
+    ],
+  ),
+};
+
+export const CAMERA_INFO_SCHEMA: LogSchema = {
+  name: "sensor_msgs/msg/CameraInfo",
+  definition: concatMsgDefinitions(
+    `# Calibration of the camera whose images share this header.frame_id.
+std_msgs/Header header
+uint32 height
+uint32 width
+string distortion_model   # plumb_bob: d = [k1, k2, t1, t2, k3]
+float64[] d
+float64[9] k              # intrinsic matrix, row-major [fx 0 cx; 0 fy cy; 0 0 1]
+float64[9] r              # rectification (identity for a monocular camera)
+float64[12] p             # projection [fx' 0 cx' Tx; 0 fy' cy' Ty; 0 0 1 0]
+uint32 binning_x
+uint32 binning_y
+sensor_msgs/RegionOfInterest roi`,
+    [
+      ["std_msgs/Header", HEADER],
+      ["builtin_interfaces/Time", TIME],
+      ["sensor_msgs/RegionOfInterest", REGION_OF_INTEREST],
+    ],
+  ),
+};

@@ -3,6 +3,7 @@
  * message counts and rates per channel, events, and control-loop timing.
  * Backs `s2r log summary`.
  */
+import { decodeImageMessage, isImageChannel } from "./image-messages.js";
 import { readSessionLog, type LoggedMessage } from "./read-session-log.js";
 import { levelName, LOG_LEVELS } from "./schemas.js";
 import { isoFromNs, TOPICS } from "./session-log.js";
@@ -57,6 +58,20 @@ export interface SessionSummary {
     notListed: number;
   };
   timing: TimingSummary | undefined;
+  /** Camera channels: rate and the first frame's size and encoding (after decompression for compressed images). */
+  images: ImageChannelSummary[];
+}
+
+export interface ImageChannelSummary {
+  topic: string;
+  type: string;
+  frames: number;
+  rateHz: number | undefined;
+  width: number | undefined;
+  height: number | undefined;
+  encoding: string | undefined;
+  /** Why the first frame could not be read, if it could not. */
+  problem?: string;
 }
 
 export interface SummarizeOptions {
@@ -82,9 +97,19 @@ export async function summarizeSessionLog(file: string, options: SummarizeOption
   let target = NaN;
   let cycles = 0;
   let misses = 0;
+  const firstFrames = new Map<string, { width?: number; height?: number; encoding?: string; problem?: string }>();
 
   const onMessage = (m: LoggedMessage) => {
-    if (m.topic === TOPICS.events && m.channel.schemaName === "rcl_interfaces/msg/Log") {
+    if (isImageChannel(m.channel)) {
+      if (!firstFrames.has(m.topic)) {
+        try {
+          const { image } = decodeImageMessage(m);
+          firstFrames.set(m.topic, { width: image.width, height: image.height, encoding: image.encoding });
+        } catch (e) {
+          firstFrames.set(m.topic, { problem: (e as Error).message });
+        }
+      }
+    } else if (m.topic === TOPICS.events && m.channel.schemaName === "rcl_interfaces/msg/Log") {
       const v = m.decode();
       eventCount++;
       const level = levelName(Number(v.level));
@@ -109,7 +134,8 @@ export async function summarizeSessionLog(file: string, options: SummarizeOption
       if (Number.isFinite(v.write_ms)) write.push(v.write_ms);
     }
   };
-  const log = await readSessionLog(file, { topics: [TOPICS.events, TOPICS.timing], onMessage });
+  // No topic filter: image channels are found by their schema.
+  const log = await readSessionLog(file, { onMessage });
 
   const startNs = log.startedAt ?? log.startTime;
   const endNs = log.endedAt ?? log.endTime;
@@ -133,10 +159,12 @@ export async function summarizeSessionLog(file: string, options: SummarizeOption
     end: endNs === undefined ? undefined : isoFromNs(endNs),
     durationSeconds: startNs === undefined || endNs === undefined ? undefined : Number(endNs - startNs) / 1e9,
     messages: log.messageCount,
-    channels: log.channels.map((c) => {
-      const span = c.firstLogTime === undefined || c.lastLogTime === undefined ? 0 : Number(c.lastLogTime - c.firstLogTime) / 1e9;
-      // n messages span n-1 intervals.
-      return { topic: c.topic, type: c.schemaName, messages: c.messageCount, rateHz: c.messageCount > 1 && span > 0 ? (c.messageCount - 1) / span : undefined };
+    channels: log.channels.map((c) => ({ topic: c.topic, type: c.schemaName, messages: c.messageCount, rateHz: channelRate(c) })),
+    images: log.channels.filter(isImageChannel).map((c) => {
+      const f = firstFrames.get(c.topic) ?? {};
+      const out: ImageChannelSummary = { topic: c.topic, type: c.schemaName, frames: c.messageCount, rateHz: channelRate(c), width: f.width, height: f.height, encoding: f.encoding };
+      if (f.problem) out.problem = f.problem;
+      return out;
     }),
     events: {
       total: eventCount,
@@ -159,6 +187,12 @@ export async function summarizeSessionLog(file: string, options: SummarizeOption
             deadlineMissFraction: misses / cycles,
           },
   };
+}
+
+function channelRate(c: { firstLogTime: bigint | undefined; lastLogTime: bigint | undefined; messageCount: number }): number | undefined {
+  const span = c.firstLogTime === undefined || c.lastLogTime === undefined ? 0 : Number(c.lastLogTime - c.firstLogTime) / 1e9;
+  // n messages span n-1 intervals.
+  return c.messageCount > 1 && span > 0 ? (c.messageCount - 1) / span : undefined;
 }
 
 /** Nearest-rank percentiles; NaN for no data. */
@@ -197,6 +231,14 @@ export function formatSessionSummary(s: SessionSummary): string {
   rows.unshift(["topic", "type", "messages", "rate"]);
   const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r[i]!.length)));
   for (const r of rows) lines.push(`  ${r[0]!.padEnd(widths[0]!)}  ${r[1]!.padEnd(widths[1]!)}  ${r[2]!.padStart(widths[2]!)}  ${r[3]!.padStart(widths[3]!)}`);
+  if (s.images.length) {
+    lines.push("");
+    lines.push("images:");
+    for (const im of s.images) {
+      const size = im.width === undefined ? (im.problem ? `unreadable: ${im.problem}` : "no frames") : `${im.width}x${im.height} ${im.encoding}`;
+      lines.push(`  ${im.topic}  ${im.frames} frames  ${im.rateHz === undefined ? "-" : `${im.rateHz.toFixed(1)} Hz`}  ${size}`);
+    }
+  }
   lines.push("");
   const ev = s.events;
   if (ev.total === 0) lines.push("events: none");

@@ -55,16 +55,53 @@ export interface Image {
   data: Uint8Array;
 }
 
+/** sensor_msgs/msg/CompressedImage: format "png", "jpeg", or image_transport's "rgb8; png compressed bgr8". */
+export interface CompressedImage {
+  header: Header;
+  format: string;
+  data: Uint8Array;
+}
+
+/** sensor_msgs/msg/RegionOfInterest */
+export interface RegionOfInterest {
+  x_offset: number;
+  y_offset: number;
+  height: number;
+  width: number;
+  do_rectify: boolean;
+}
+
+/** sensor_msgs/msg/CameraInfo: the calibration of the camera whose images share its frame_id. */
+export interface CameraInfo {
+  header: Header;
+  height: number;
+  width: number;
+  /** "plumb_bob": d = [k1, k2, t1, t2, k3] */
+  distortion_model: string;
+  d: number[];
+  /** 3x3 row-major intrinsic matrix. */
+  k: number[];
+  /** 3x3 rectification matrix. */
+  r: number[];
+  /** 3x4 projection matrix. */
+  p: number[];
+  binning_x: number;
+  binning_y: number;
+  roi: RegionOfInterest;
+}
+
 /** ROS 2 type name -> message shape. */
 export interface MessageTypes {
   "sensor_msgs/msg/JointState": JointState;
   "std_msgs/msg/Float64MultiArray": Float64MultiArray;
   "sensor_msgs/msg/Image": Image;
+  "sensor_msgs/msg/CameraInfo": CameraInfo;
+  "sensor_msgs/msg/CompressedImage": CompressedImage;
 }
 
 export type MessageTypeName = keyof MessageTypes;
 
-export const MESSAGE_TYPE_NAMES: readonly MessageTypeName[] = ["sensor_msgs/msg/JointState", "std_msgs/msg/Float64MultiArray", "sensor_msgs/msg/Image"];
+export const MESSAGE_TYPE_NAMES: readonly MessageTypeName[] = ["sensor_msgs/msg/JointState", "std_msgs/msg/Float64MultiArray", "sensor_msgs/msg/Image", "sensor_msgs/msg/CameraInfo", "sensor_msgs/msg/CompressedImage"];
 
 /** What publish() accepts for a message of shape T: any field may be left out; numeric arrays may be typed arrays. */
 export type MessageInput<T> = T extends number[]

@@ -36,7 +36,8 @@ test("message types map to the DDS type names ROS 2 middleware announces", () =>
   assert.equal(ddsTypeName("sensor_msgs/msg/JointState"), "sensor_msgs::msg::dds_::JointState_");
   assert.equal(ddsTypeName("std_msgs/msg/Float64MultiArray"), "std_msgs::msg::dds_::Float64MultiArray_");
   assert.equal(ddsTypeName("sensor_msgs/msg/Image"), "sensor_msgs::msg::dds_::Image_");
-  assert.equal(MESSAGE_TYPE_NAMES.length, 3);
+  assert.equal(ddsTypeName("sensor_msgs/msg/CameraInfo"), "sensor_msgs::msg::dds_::CameraInfo_");
+  assert.equal(MESSAGE_TYPE_NAMES.length, 5);
   assert.throws(() => checkMessageType("geometry_msgs/msg/Twist"), /unsupported message type "geometry_msgs\/msg\/Twist"; supported: sensor_msgs\/msg\/JointState/);
 });
 

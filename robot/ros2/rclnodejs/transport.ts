@@ -182,9 +182,13 @@ function normalize(type: MessageTypeName, msg: unknown): unknown {
     const m = msg as JointState;
     return { ...m, name: Array.from(m.name ?? []), position: toNumbers(m.position), velocity: toNumbers(m.velocity), effort: toNumbers(m.effort) };
   }
-  if (type === "sensor_msgs/msg/Image") {
+  if (type === "sensor_msgs/msg/Image" || type === "sensor_msgs/msg/CompressedImage") {
     const m = msg as Image;
     return { ...m, data: m.data instanceof Uint8Array ? m.data : Uint8Array.from((m.data as ArrayLike<number> | undefined) ?? []) };
+  }
+  if (type === "sensor_msgs/msg/CameraInfo") {
+    const m = msg as MessageTypes["sensor_msgs/msg/CameraInfo"];
+    return { ...m, d: toNumbers(m.d), k: toNumbers(m.k), r: toNumbers(m.r), p: toNumbers(m.p) };
   }
   const m = msg as MessageTypes["std_msgs/msg/Float64MultiArray"];
   return { ...m, data: toNumbers(m.data) };
