@@ -89,6 +89,14 @@ export class Conv2d<A extends Floats = Float32Array> implements FeedForward<A, C
   readonly outFeatures: number;
   /** Columns of the patch matrix: kernel * kernel * input channels. */
   readonly patch: number;
+  /**
+   * The weight transposed, [patch, Cout], and the gradient in that layout:
+   * with Cout small (16-64) the kernel's "nn" and "tn" products on these
+   * shapes run 1.6-1.7x faster than "nt" and "tn" on [Cout, patch]
+   * (measured on 96x96x3 -> 16, batch 32). Refreshed on every forward pass.
+   */
+  private readonly wT: A;
+  private readonly wTGrad: A;
 
   constructor(readonly arena: Arena<A>, rng: Rng, opts: Conv2dOptions) {
     checkImageShape("Conv2d", opts.input);
@@ -115,6 +123,8 @@ export class Conv2d<A extends Floats = Float32Array> implements FeedForward<A, C
     this.weight = newParam(arena, joinName(name, "weight"), [opts.outChannels, opts.kernel, opts.kernel, C]);
     this.bias = newParam(arena, joinName(name, "bias"), [opts.outChannels]);
     // PyTorch's default for Conv2d: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weight and bias.
+    this.wT = arena.alloc(this.patch * opts.outChannels);
+    this.wTGrad = arena.alloc(this.patch * opts.outChannels);
     const bound = 1 / Math.sqrt(this.patch);
     initUniform(rng, this.weight.value, bound);
     initUniform(rng, this.bias.value, bound);
@@ -134,8 +144,10 @@ export class Conv2d<A extends Floats = Float32Array> implements FeedForward<A, C
     checkForward("Conv2d", this, ctx, x, rows, this.inFeatures);
     const pixels = rows * this.output.height * this.output.width, Co = this.output.channels, K = this.patch;
     this.im2col(x, ctx.cols, rows);
+    const w = this.weight.value, wT = this.wT;
+    for (let o = 0; o < Co; o++) for (let j = 0; j < K; j++) wT[j * Co + o] = w[o * K + j]!;
     this.arena.fillRows(ctx.out, 0, pixels, Co, Co, this.bias.value, 0);
-    this.arena.gemm("nt", pixels, Co, K, ctx.cols, 0, K, this.weight.value, 0, K, ctx.out, 0, Co, true);
+    this.arena.gemm("nn", pixels, Co, K, ctx.cols, 0, K, wT, 0, Co, ctx.out, 0, Co, true);
     if (ctx.backward) ctx.input = x;
     ctx.rows = rows;
     return ctx.out;
@@ -144,7 +156,9 @@ export class Conv2d<A extends Floats = Float32Array> implements FeedForward<A, C
   backward(ctx: Conv2dContext<A>, dy: A, rows: number): A | null {
     checkBackward("Conv2d", this, ctx, dy, rows, this.outFeatures);
     const pixels = rows * this.output.height * this.output.width, Co = this.output.channels, K = this.patch;
-    this.arena.gemm("tn", Co, K, pixels, dy, 0, Co, ctx.cols, 0, K, this.weight.grad, 0, K, true);
+    const gT = this.wTGrad, g = this.weight.grad;
+    this.arena.gemm("tn", K, Co, pixels, ctx.cols, 0, K, dy, 0, Co, gT, 0, Co, false);
+    for (let o = 0; o < Co; o++) for (let j = 0; j < K; j++) g[o * K + j] += gT[j * Co + o]!;
     this.arena.addColSums(dy, 0, pixels, Co, Co, this.bias.grad, 0);
     if (!ctx.dx || !ctx.dcols) return null;
     this.arena.gemm("nn", pixels, K, Co, dy, 0, Co, this.weight.value, 0, K, ctx.dcols, 0, K, false);
@@ -171,9 +185,10 @@ export class Conv2d<A extends Floats = Float32Array> implements FeedForward<A, C
             if (iy < 0 || iy >= H) {
               cols.fill(0, dst, dst + run);
             } else if (inside) {
-              // The kernel row's k pixels are contiguous in NHWC: one copy.
+              // The kernel row's k pixels are contiguous in NHWC: one run
+              // (a loop: subarray() would allocate a view per run).
               const src = xn + (iy * W + x0) * C;
-              cols.set(x.subarray(src, src + run), dst);
+              for (let j = 0; j < run; j++) cols[dst + j] = x[src + j]!;
             } else {
               for (let kx = 0; kx < k; kx++) {
                 const ix = x0 + kx, d = dst + kx * C;
