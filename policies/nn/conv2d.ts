@@ -4,7 +4,7 @@ import type { Arena } from "./arena.js";
 import { initUniform } from "./init.js";
 import type { Floats } from "./kernel/matrix-ops.js";
 import {
-  checkBackward, checkContextOptions, checkFeatures, checkForward, joinName, newParam, zeroGrads,
+  LayerContext, checkBackward, checkContextOptions, checkFeatures, checkForward, joinName, newParam, zeroGrads,
   type ContextOptions, type FeedForward, type Param,
 } from "./module.js";
 import { expectEqual, expectKind, readTensor, tensorState, type TensorState } from "./state.js";
@@ -41,22 +41,18 @@ export interface Conv2dState {
   bias: TensorState;
 }
 
-export class Conv2dContext<A extends Floats = Float32Array> {
-  input: A | null = null;
-  rows = -1;
+export class Conv2dContext<A extends Floats = Float32Array> extends LayerContext<A> {
   constructor(
-    readonly owner: object,
-    readonly maxRows: number,
-    readonly backward: boolean,
-    /** [maxRows, Ho, Wo, Cout] */
-    readonly out: A,
-    /** [maxRows, H, W, Cin], or null without input gradients. */
-    readonly dx: A | null,
+    owner: object, maxRows: number, backward: boolean,
+    /** out [maxRows, Ho, Wo, Cout]; dx [maxRows, H, W, Cin] or null without input gradients. */
+    out: A, dx: A | null,
     /** im2col patches [maxRows * Ho * Wo, kernel * kernel * Cin]; kept for backward. */
     readonly cols: A,
     /** Gradient of the patches, or null without input gradients. */
     readonly dcols: A | null,
-  ) {}
+  ) {
+    super(owner, maxRows, backward, out, dx);
+  }
 }
 
 export function checkImageShape(who: string, s: ImageShape): void {

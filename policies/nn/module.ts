@@ -138,3 +138,17 @@ export function newParam<A extends Floats>(arena: Arena<A>, name: string, shape:
 export function joinName(prefix: string, name: string): string {
   return prefix ? `${prefix}.${name}` : name;
 }
+
+/**
+ * Loads `states[i]` into `modules[i]` for every i; when one fails, the
+ * earlier ones are restored, so a bad state leaves the whole unchanged.
+ */
+export function setStatesAtomically(modules: Module<any, any>[], states: unknown[], where: string, field = "layers"): void {
+  const saved = modules.map((m) => m.getState());
+  try {
+    modules.forEach((m, i) => m.setState(states[i], `${where}.${field}[${i}]`));
+  } catch (e) {
+    modules.forEach((m, i) => m.setState(saved[i]));
+    throw e;
+  }
+}

@@ -1,5 +1,5 @@
 import type { Floats } from "./kernel/matrix-ops.js";
-import { checkContextOptions, checkRows, zeroGrads, type ContextOptions, type FeedForward, type Param } from "./module.js";
+import { checkContextOptions, checkRows, setStatesAtomically, zeroGrads, type ContextOptions, type FeedForward, type Param } from "./module.js";
 import { expectArray, expectKind } from "./state.js";
 
 export interface SequentialContext {
@@ -69,13 +69,6 @@ export class Sequential<A extends Floats = Float32Array, S = unknown> implements
   setState(state: unknown, where = this.name): void {
     const s = expectKind(state, "sequential", where);
     const layers = expectArray(s, "layers", this.layers.length, where);
-    // A layer that fails to load restores the earlier ones, so a bad state leaves the network unchanged.
-    const saved = this.layers.map((l) => l.getState());
-    try {
-      this.layers.forEach((l, i) => l.setState(layers[i], `${where}.layers[${i}]`));
-    } catch (e) {
-      this.layers.forEach((l, i) => l.setState(saved[i]));
-      throw e;
-    }
+    setStatesAtomically(this.layers, layers, where);
   }
 }

@@ -5,6 +5,7 @@ import {
   Conv2d, Flatten, GlobalAvgPool, GradReverse, GroupNorm, Linear, Relu, Sequential, checkGradients, createFloat64Arena, getKernel,
   type Arena, type CheckedTensor, type FeedForward, type ImageShape,
 } from "../../policies/nn/index.js";
+import { BAR, checkFeedForward, dot, randomFill } from "./gradcheck-helpers.js";
 
 /**
  * The image layers: float64 gradient checks against central finite
@@ -13,35 +14,10 @@ import {
  * kernels against each other, gradient reversal, and checkpoint state.
  */
 
-const BAR = 1e-6;
-
-function randomFill(rng: Rng, a: Float32Array | Float64Array, lo = -1, hi = 1): typeof a {
+/** Uniform values into a float32 or float64 array. */
+function fill<T extends Float32Array | Float64Array>(rng: Rng, a: T, lo = -1, hi = 1): T {
   for (let i = 0; i < a.length; i++) a[i] = rng.uniform(lo, hi);
   return a;
-}
-
-function dot(a: ArrayLike<number>, b: ArrayLike<number>, n: number): number {
-  let s = 0;
-  for (let i = 0; i < n; i++) s += a[i]! * b[i]!;
-  return s;
-}
-
-/** Loss = sum(w . f(x)); checks parameters and input. */
-function checkLayer(arena: Arena<Float64Array>, layer: FeedForward<Float64Array, any, any>, rows: number, rng: Rng, xLo = -1, xHi = 1): void {
-  const x = randomFill(rng, arena.alloc(rows * layer.inFeatures), xLo, xHi) as Float64Array;
-  const w = randomFill(rng, new Float64Array(rows * layer.outFeatures));
-  const dy = arena.alloc(rows * layer.outFeatures);
-  dy.set(w);
-  const train = layer.newContext({ maxRows: rows, backward: true });
-  const infer = layer.newContext({ maxRows: rows });
-  layer.zeroGrad();
-  layer.forward(train, x, rows);
-  const dx = layer.backward(train, dy, rows)!;
-  assert.ok(dx, "input gradient expected");
-  const tensors: CheckedTensor[] = [...layer.params().map((p) => ({ name: p.name, value: p.value, grad: p.grad })), { name: "x", value: x, grad: Float64Array.from(dx.subarray(0, x.length)) }];
-  const r = checkGradients(tensors, () => dot(layer.forward(infer, x, rows), w, rows * layer.outFeatures));
-  assert.ok(r.count > 0);
-  assert.ok(r.maxRelError <= BAR, `${layer.constructor.name}: relative error ${r.maxRelError.toExponential(2)} at ${r.worst} (analytic ${r.analytic}, numeric ${r.numeric})`);
 }
 
 /** out[n, oy, ox, co] by the definition, for comparison with im2col. */
@@ -75,7 +51,7 @@ test("Conv2d forward equals the direct convolution (stride, padding, kernel size
   for (const o of CONVS) {
     const conv = new Conv2d(arena, rng, o);
     const rows = 3;
-    const x = randomFill(rng, arena.alloc(rows * conv.inFeatures)) as Float64Array;
+    const x = fill(rng, arena.alloc(rows * conv.inFeatures));
     const y = conv.forward(conv.newContext({ maxRows: rows }), x, rows);
     const ref = directConv(conv, x, rows);
     for (let i = 0; i < ref.length; i++) assert.ok(Math.abs(y[i]! - ref[i]!) < 1e-12, `${JSON.stringify(o)}: out[${i}] ${y[i]} vs ${ref[i]}`);
@@ -85,7 +61,7 @@ test("Conv2d forward equals the direct convolution (stride, padding, kernel size
 test("gradcheck: Conv2d (weights, bias, input; stride and padding)", () => {
   const arena = createFloat64Arena({ capacityMiB: 8 });
   const rng = new Rng(2);
-  for (const o of CONVS) checkLayer(arena, new Conv2d(arena, rng, o), 2, rng);
+  for (const o of CONVS) checkFeedForward(arena, new Conv2d(arena, rng, o), 2, rng);
 });
 
 test("gradcheck: GroupNorm (groups 1, 2 and C), with gamma and beta away from 1 and 0", () => {
@@ -93,9 +69,9 @@ test("gradcheck: GroupNorm (groups 1, 2 and C), with gamma and beta away from 1 
   const rng = new Rng(3);
   for (const groups of [1, 2, 4]) {
     const gn = new GroupNorm(arena, { height: 3, width: 2, channels: 4 }, groups);
-    randomFill(rng, gn.gamma.value, 0.5, 1.5);
-    randomFill(rng, gn.beta.value, -0.5, 0.5);
-    checkLayer(arena, gn, 3, rng, -2, 3);
+    fill(rng, gn.gamma.value, 0.5, 1.5);
+    fill(rng, gn.beta.value, -0.5, 0.5);
+    checkFeedForward(arena, gn, 3, rng, -2, 3);
   }
 });
 
@@ -104,7 +80,7 @@ test("GroupNorm statistics are per sample: a sample's output does not depend on 
   const rng = new Rng(4);
   const gn = new GroupNorm(arena, { height: 4, width: 4, channels: 4 }, 2);
   const ctx = gn.newContext({ maxRows: 2 });
-  const x = randomFill(rng, arena.alloc(2 * gn.inFeatures)) as Float64Array;
+  const x = fill(rng, arena.alloc(2 * gn.inFeatures));
   const first = Float64Array.from(gn.forward(ctx, x, 2).subarray(0, gn.inFeatures));
   for (let i = gn.inFeatures; i < x.length; i++) x[i] = 100 + 50 * x[i]!; // another "domain"
   const again = gn.forward(ctx, x, 2).subarray(0, gn.inFeatures);
@@ -119,17 +95,17 @@ test("gradcheck: Relu (inputs away from the kink), GlobalAvgPool, Flatten", () =
   const arena = createFloat64Arena({ capacityMiB: 8 });
   const rng = new Rng(5);
   const relu = new Relu(arena, 12);
-  const x = randomFill(rng, arena.alloc(2 * 12), -1, 1) as Float64Array;
+  const x = fill(rng, arena.alloc(2 * 12), -1, 1);
   for (let i = 0; i < x.length; i++) if (Math.abs(x[i]!) < 0.05) x[i] = 0.5; // finite differences across 0 are wrong by design
-  const w = randomFill(rng, new Float64Array(24));
+  const w = fill(rng, new Float64Array(24));
   const dy = arena.alloc(24); dy.set(w);
   const ctx = relu.newContext({ maxRows: 2, backward: true });
   relu.forward(ctx, x, 2);
   const dx = Float64Array.from(relu.backward(ctx, dy, 2)!);
   const r = checkGradients([{ name: "x", value: x, grad: dx }], () => dot(relu.forward(relu.newContext({ maxRows: 2 }), x, 2), w, 24));
   assert.ok(r.maxRelError <= BAR, `Relu ${r.maxRelError}`);
-  checkLayer(arena, new GlobalAvgPool(arena, { height: 3, width: 4, channels: 5 }), 3, rng);
-  checkLayer(arena, new Flatten(arena, { height: 2, width: 3, channels: 2 }), 2, rng);
+  checkFeedForward(arena, new GlobalAvgPool(arena, { height: 3, width: 4, channels: 5 }), 3, rng);
+  checkFeedForward(arena, new Flatten(arena, { height: 2, width: 3, channels: 2 }), 2, rng);
 });
 
 test("gradcheck: a small CNN (conv, groupnorm, relu, conv stride 2, pool, linear) as one Sequential", () => {
@@ -141,8 +117,8 @@ test("gradcheck: a small CNN (conv, groupnorm, relu, conv stride 2, pool, linear
   const pool = new GlobalAvgPool(arena, c2.output);
   const lin = new Linear(arena, 6, 2, rng);
   const net = new Sequential<Float64Array>([c1, gn, c2, pool, new Relu(arena, 6), lin] as FeedForward<Float64Array, any, any>[]);
-  randomFill(rng, c2.bias.value, 2, 3); // keep the ReLU's inputs positive: finite differences across its kink are not a test of the code
-  checkLayer(arena, net, 2, rng);
+  fill(rng, c2.bias.value, 2, 3); // keep the ReLU's inputs positive: finite differences across its kink are not a test of the code
+  checkFeedForward(arena, net, 2, rng);
 });
 
 test("GradReverse: identity forward, -lambda times the finite-difference gradient backward", () => {
@@ -152,12 +128,12 @@ test("GradReverse: identity forward, -lambda times the finite-difference gradien
   const rev = new GradReverse(arena, 4, lambda);
   const lin = new Linear(arena, 4, 2, rng);
   const net = new Sequential<Float64Array>([rev, lin] as FeedForward<Float64Array, any, any>[]);
-  const x = randomFill(rng, arena.alloc(rows * 4)) as Float64Array;
+  const x = fill(rng, arena.alloc(rows * 4));
   const ctx = net.newContext({ maxRows: rows, backward: true });
   const y = net.forward(ctx, x, rows);
   const plain = lin.forward(lin.newContext({ maxRows: rows }), x, rows);
   for (let i = 0; i < rows * 2; i++) assert.equal(y[i], plain[i]);
-  const w = randomFill(rng, new Float64Array(rows * 2));
+  const w = fill(rng, new Float64Array(rows * 2));
   const dy = arena.alloc(rows * 2); dy.set(w);
   net.zeroGrad();
   const dx = net.backward(ctx, dy, rows)!;
@@ -180,8 +156,8 @@ test("Conv2d and GroupNorm: WebAssembly and TypeScript kernels agree in float32 
     const gn = new GroupNorm(arena, conv.output, 4);
     const net = new Sequential([conv, gn] as FeedForward<Float32Array, any, any>[]);
     const rows = 5;
-    const x = randomFill(rng, arena.alloc(rows * net.inFeatures)) as Float32Array;
-    const dy = randomFill(rng, arena.alloc(rows * net.outFeatures)) as Float32Array;
+    const x = fill(rng, arena.alloc(rows * net.inFeatures)) as Float32Array;
+    const dy = fill(rng, arena.alloc(rows * net.outFeatures)) as Float32Array;
     const ctx = net.newContext({ maxRows: rows, backward: true });
     const y = Float32Array.from(net.forward(ctx, x, rows).subarray(0, rows * net.outFeatures));
     const dx = Float32Array.from(net.backward(ctx, dy, rows)!);
