@@ -15,10 +15,16 @@ import { PerceptionNet } from "../policies/perception/perception-net.js";
  * Keys per kernel: conv_<name>_B32_fwd_bwd_<kernel>_{ms,gflops},
  * conv_<name>_B32_fwd_<kernel>_gflops, conv_<name>_gemm_<kernel>_gflops
  * (the matrix kernel on the forward product), conv_<name>_vs_gemm_<kernel>
- * (fwd+bwd GFLOP/s over the gemm's); and perception_96x96_B32_train_step_ms,
- * perception_96x96_B32_forward_ms, perception_96x96_forward_images_per_sec
+ * (fwd+bwd GFLOP/s over the gemm's); and perception_96x96_B32_train_step_<kernel>_ms,
+ * perception_96x96_B32_forward_<kernel>_ms, perception_96x96_forward_<kernel>_images_per_sec
  * (default PerceptionNet config: 4 convs 16-32-32-64, stride 2, GroupNorm,
  * flatten, MLP 128; train step = forward, loss, backward, clip, Adam).
+ *
+ * Times here are the process's CPU time per call (median of five rounds),
+ * not wall time: everything measured runs on the calling thread, and on a
+ * shared machine the wall time mostly measures the other processes. The
+ * conv and its reference product are timed in alternating rounds so that
+ * their ratio sees the same conditions.
  */
 
 interface ConvCase {
@@ -38,7 +44,30 @@ export const CONV_CASES: ConvCase[] = [
 
 const BATCH = 32;
 
-export function benchConvLayers(arena: Arena<Float32Array>, kind: string, timeIt: (fn: () => void, budget: number) => number, budget: number, result: Record<string, number>): void {
+/** CPU seconds per call of each function, over `rounds` alternating rounds of about `budget` CPU seconds each in all; medians. */
+export function cpuSecondsPerCall(fns: (() => void)[], budget: number, rounds = 5): number[] {
+  const cpu = () => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1e6;
+  };
+  const reps = fns.map((fn) => {
+    fn(); // warm-up: compile, touch memory
+    const t0 = cpu();
+    fn();
+    return Math.max(1, Math.floor(budget / rounds / fns.length / Math.max(cpu() - t0, 1e-4)));
+  });
+  const samples = fns.map(() => [] as number[]);
+  for (let r = 0; r < rounds; r++) {
+    fns.forEach((fn, i) => {
+      const t0 = cpu();
+      for (let k = 0; k < reps[i]!; k++) fn();
+      samples[i]!.push((cpu() - t0) / reps[i]!);
+    });
+  }
+  return samples.map((s) => s.sort((a, b) => a - b)[s.length >> 1]!);
+}
+
+export function benchConvLayers(arena: Arena<Float32Array>, kind: string, budget: number, result: Record<string, number>): void {
   const rng = new Rng(3);
   for (const c of CONV_CASES) {
     const mark = arena.mark();
@@ -46,17 +75,19 @@ export function benchConvLayers(arena: Arena<Float32Array>, kind: string, timeIt
     const x = arena.alloc(BATCH * conv.inFeatures), dy = arena.alloc(BATCH * conv.outFeatures);
     for (const a of [x, dy]) for (let i = 0; i < a.length; i++) a[i] = rng.uniform(-1, 1);
     const ctx = conv.newContext({ maxRows: BATCH, backward: true, inputGrad: c.inputGrad });
-    const fwdBwd = timeIt(() => {
-      conv.forward(ctx, x, BATCH);
-      conv.backward(ctx, dy, BATCH);
-    }, budget);
-    const fwd = timeIt(() => conv.forward(ctx, x, BATCH), budget);
-    const macs = conv.macsPerSample * BATCH;
-    const products = c.inputGrad ? 3 : 2;
     // The matrix kernel alone on the conv's forward product (patches x W^T, as "nn"), same arena, same run.
     const pixels = BATCH * conv.output.height * conv.output.width, K = conv.patch, Co = c.outChannels;
     const wT = arena.alloc(K * Co);
-    const gemm = timeIt(() => arena.gemm("nn", pixels, Co, K, ctx.cols, 0, K, wT, 0, Co, ctx.out, 0, Co, false), budget);
+    const [fwdBwd, fwd, gemm] = cpuSecondsPerCall([
+      () => {
+        conv.forward(ctx, x, BATCH);
+        conv.backward(ctx, dy, BATCH);
+      },
+      () => conv.forward(ctx, x, BATCH),
+      () => arena.gemm("nn", pixels, Co, K, ctx.cols, 0, K, wT, 0, Co, ctx.out, 0, Co, false),
+    ], budget * 3) as [number, number, number];
+    const macs = conv.macsPerSample * BATCH;
+    const products = c.inputGrad ? 3 : 2;
     const p = `conv_${c.name}_B${BATCH}`;
     result[`${p}_fwd_bwd_${kind}_ms`] = round(fwdBwd * 1e3, 2);
     result[`${p}_fwd_bwd_${kind}_gflops`] = round((2 * macs * products) / fwdBwd / 1e9, 2);
@@ -68,7 +99,7 @@ export function benchConvLayers(arena: Arena<Float32Array>, kind: string, timeIt
 }
 
 /** The default perception network at 96 x 96 rgb8 on the given kernel. */
-export function benchPerception(kind: "wasm" | "js", timeIt: (fn: () => void, budget: number) => number, budget: number, result: Record<string, number>): void {
+export function benchPerception(kind: "wasm" | "js", budget: number, result: Record<string, number>): void {
   const net = PerceptionNet.create({}, { seed: 1, kernel: kind, capacityMiB: 512 });
   try {
     const rng = new Rng(4);
@@ -77,8 +108,7 @@ export function benchPerception(kind: "wasm" | "js", timeIt: (fn: () => void, bu
     const train = net.newContext({ maxRows: BATCH, backward: true });
     const infer = net.newContext({ maxRows: BATCH });
     const adam = net.newAdam();
-    const step = timeIt(() => net.trainStep(train, adam, images, angles, BATCH), budget);
-    const fwd = timeIt(() => net.forward(infer, images, BATCH), budget);
+    const [step, fwd] = cpuSecondsPerCall([() => net.trainStep(train, adam, images, angles, BATCH), () => net.forward(infer, images, BATCH)], budget * 2, 3) as [number, number];
     result[`perception_96x96_B${BATCH}_train_step_${kind}_ms`] = round(step * 1e3, 1);
     result[`perception_96x96_B${BATCH}_forward_${kind}_ms`] = round(fwd * 1e3, 1);
     result[`perception_96x96_forward_${kind}_images_per_sec`] = Math.round(BATCH / fwd);

@@ -133,8 +133,8 @@ export async function benchNn(opts: { quick?: boolean; log?: (line: string) => v
       result[`gru128_policy_step_B64_${kind}_us`] = round(p.stepUs, 1);
       result[`gru128_policy_step_heap_bytes_per_call_${kind}`] = round(heapBytesPerCall(p.step, kind === "wasm" ? 500 : 50), 1);
       opts.log?.(`nn: conv layers and the perception network on the ${kind} kernel`);
-      benchConvLayers(arena, kind, timeIt, budget, result);
-      benchPerception(kind, timeIt, budget, result);
+      benchConvLayers(arena, kind, budget, result);
+      benchPerception(kind, budget, result);
     } finally {
       arena.dispose();
     }
