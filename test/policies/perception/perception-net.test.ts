@@ -4,6 +4,7 @@ import { Rng } from "../../../common/rng.js";
 import { ConfigError } from "../../../common/schema.js";
 import { PerceptionNet } from "../../../policies/perception/perception-net.js";
 import { parsePerceptionNetConfig } from "../../../policies/perception/perception-config.js";
+import { checkGradients, createFloat64Arena } from "../../../policies/nn/index.js";
 
 /**
  * The perception network learns: a rod drawn from the image centre at a
@@ -110,4 +111,24 @@ test("PerceptionNet: shapes, features exposed, two frames stacked, state round t
   }
   assert.throws(() => parsePerceptionNetConfig({ conv: [{ channels: 12 }], groups: 8 }), (e: unknown) => e instanceof ConfigError && /perception\.conv\[0\]\.channels/.test(e.message));
   assert.throws(() => parsePerceptionNetConfig({ encodng: "rgb8" }), /perception\.encodng: unknown field/);
+});
+
+test("gradcheck: PerceptionNet loss (sin/cos MSE) through head and trunk, float64", () => {
+  const arena = createFloat64Arena({ capacityMiB: 16 });
+  const net = new PerceptionNet(arena, new Rng(11), {
+    inputWidth: 8, inputHeight: 8, encoding: "mono8", joints: ["a", "b"], groups: 2, conv: [{ channels: 4, kernel: 3, stride: 2 }], head: [6],
+  });
+  const rows = 3, rng = new Rng(12);
+  const images = new Uint8Array(rows * 64).map(() => rng.int(256));
+  const angles = Float64Array.from({ length: rows * 2 }, () => rng.uniform(-Math.PI, Math.PI));
+  const train = net.newContext({ maxRows: rows, backward: true }), infer = net.newContext({ maxRows: rows });
+  net.params().forEach((p) => p.grad.fill(0));
+  net.forward(train, images, rows);
+  net.loss(train, angles, rows);
+  net.backward(train, rows);
+  const r = checkGradients(net.params().map((p) => ({ name: p.name, value: p.value, grad: p.grad })), () => {
+    net.forward(infer, images, rows);
+    return net.loss(infer, angles, rows).loss;
+  });
+  assert.ok(r.maxRelError <= 1e-6, `relative error ${r.maxRelError.toExponential(2)} at ${r.worst} (analytic ${r.analytic}, numeric ${r.numeric})`);
 });
