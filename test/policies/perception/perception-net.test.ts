@@ -42,7 +42,7 @@ const CONFIG = {
   conv: [{ channels: 8, kernel: 5, stride: 2 }, { channels: 16, kernel: 3, stride: 2 }, { channels: 16, kernel: 3, stride: 2 }], head: [32],
 };
 
-test("PerceptionNet learns a rod's angle from noisy images (few hundred steps, far below chance)", () => {
+test("PerceptionNet learns a rod's angle from noisy images (few hundred steps, far below chance)", (t) => {
   const net = PerceptionNet.create(CONFIG, { seed: 1, capacityMiB: 64 });
   try {
     const rng = new Rng(2);
@@ -65,8 +65,9 @@ test("PerceptionNet learns a rod's angle from noisy images (few hundred steps, f
       assert.ok(Number.isFinite(r.loss), `step ${step}: loss ${r.loss}`);
     }
     const after = evalErr();
+    t.diagnostic(`validation mean |angle error|: ${before.toFixed(1)} deg untrained -> ${after.toFixed(1)} deg after 400 steps`);
     assert.ok(before > 45, `an untrained network should be near chance, got ${before.toFixed(1)} deg`);
-    assert.ok(after < 12, `validation error after training: ${after.toFixed(1)} deg (before ${before.toFixed(1)}), loss ${first.toFixed(3)} -> ${last.toFixed(3)}`);
+    assert.ok(after < 6, `validation error after training: ${after.toFixed(1)} deg (before ${before.toFixed(1)}), loss ${first.toFixed(3)} -> ${last.toFixed(3)}`);
     // The angles from atan2 agree with the loss's error measure.
     const out = net.forward(evalCtx, val.images, 200);
     const q = net.anglesOf(out.joints, 200);
