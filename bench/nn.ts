@@ -1,6 +1,7 @@
 import { getHeapStatistics } from "node:v8";
 import { Rng } from "../common/rng.js";
 import { GaussianHead, Gru, Mlp, getKernel, type Arena, type Transpose } from "../policies/nn/index.js";
+import { benchConvLayers, benchPerception } from "./nn-conv.js";
 
 /**
  * Speed of the training core: GFLOP/s of the matrix kernels (WebAssembly
@@ -16,7 +17,8 @@ import { GaussianHead, Gru, Mlp, getKernel, type Arena, type Transpose } from ".
  * weight gradient tn out x in x rows. Then
  * gru128_policy_fwd_bwd_T32_B64_<kernel>_ms, gru128_policy_step_B64_<kernel>_us,
  * gru128_policy_step_heap_bytes_per_call_<kernel>. A kernel that cannot load here is
- * left out ("wasm_kernel_available" says which).
+ * left out ("wasm_kernel_available" says which). The conv layers and the
+ * perception network: see nn-conv.ts.
  */
 
 /** [rows, in, out] of the two layer sizes measured. */
@@ -130,6 +132,9 @@ export async function benchNn(opts: { quick?: boolean; log?: (line: string) => v
       result[`gru128_policy_fwd_bwd_T32_B64_${kind}_ms`] = round(p.fwdBwdMs, 2);
       result[`gru128_policy_step_B64_${kind}_us`] = round(p.stepUs, 1);
       result[`gru128_policy_step_heap_bytes_per_call_${kind}`] = round(heapBytesPerCall(p.step, kind === "wasm" ? 500 : 50), 1);
+      opts.log?.(`nn: conv layers and the perception network on the ${kind} kernel`);
+      benchConvLayers(arena, kind, budget, result);
+      benchPerception(kind, budget, result);
     } finally {
       arena.dispose();
     }

@@ -32,3 +32,28 @@ export type LayerSpec =
 export interface SequentialSpec {
   layers: LayerSpec[];
 }
+
+/**
+ * Layers of image networks (policies/nn/conv2d.ts, image-layers.ts). In
+ * process, an image is NHWC: one sample is [H, W, C] flattened, channels
+ * fastest, so a conv is im2col + one matrix product and the raw camera bytes
+ * need no transpose. ONNX computes NCHW; the exporter permutes weights.
+ * - `conv2d`: square kernel, weight [out, kernel, kernel, in] (NHWC order),
+ *   zero padding on all four sides, y = W * x + b.
+ * - `groupnorm`: per sample, per group of channels/groups consecutive
+ *   channels, over all pixels: (x - mean) / sqrt(var + eps) * gamma[c] + beta[c]
+ *   (biased variance, as PyTorch's GroupNorm).
+ * - `relu`: max(x, 0).
+ * - `globalavgpool`: [H, W, C] -> [C], the mean over pixels.
+ * - `flatten`: [H, W, C] -> [H * W * C] in NHWC order (a no-op in process).
+ */
+export type ImageLayerSpec =
+  | LayerSpec
+  | {
+      kind: "conv2d"; inHeight: number; inWidth: number; inChannels: number; outChannels: number;
+      kernel: number; stride: number; padding: number; weight: Float32Array; bias: Float32Array;
+    }
+  | { kind: "groupnorm"; height: number; width: number; channels: number; groups: number; eps: number; gamma: Float32Array; beta: Float32Array }
+  | { kind: "relu" }
+  | { kind: "globalavgpool"; height: number; width: number; channels: number }
+  | { kind: "flatten"; height: number; width: number; channels: number };

@@ -22,3 +22,6 @@ export { clipGradNorm } from "./clip-grad.js";
 export { tensorState, readTensor, type TensorState } from "./state.js";
 export { initOrthogonal, initUniform, type InitKind } from "./init.js";
 export { checkGradients, type CheckedTensor, type GradCheckResult } from "./gradcheck.js";
+export { Conv2d, Conv2dContext, type Conv2dOptions, type Conv2dState, type ImageShape } from "./conv2d.js";
+export { GroupNorm, GroupNormContext, Relu, GlobalAvgPool, Flatten, GradReverse, type GroupNormState } from "./image-layers.js";
+export { Sequential, type SequentialContext } from "./sequential.js";

@@ -5,7 +5,7 @@ import type { Arena } from "./arena.js";
 import type { InitKind } from "./init.js";
 import type { Floats } from "./kernel/matrix-ops.js";
 import { Linear } from "./linear.js";
-import { checkContextOptions, checkRows, joinName, zeroGrads, type ContextOptions, type FeedForward, type LayerContext, type Param } from "./module.js";
+import { checkContextOptions, checkRows, setStatesAtomically, joinName, zeroGrads, type ContextOptions, type FeedForward, type LayerContext, type Param } from "./module.js";
 import { expectArray, expectEqual, expectKind } from "./state.js";
 
 export type ActivationKind = "tanh" | "elu";
@@ -133,13 +133,6 @@ export class Mlp<A extends Floats = Float32Array> implements FeedForward<A, MlpC
     expectEqual(s, "activation", this.activation, where);
     expectEqual(s, "outputActivation", this.outputActivation, where);
     const layers = expectArray(s, "layers", this.linears.length, where);
-    // A layer that fails to load restores the earlier ones, so a bad state leaves the network unchanged.
-    const saved = this.linears.map((l) => l.getState());
-    try {
-      this.linears.forEach((l, i) => l.setState(layers[i], `${where}.layers[${i}]`));
-    } catch (e) {
-      this.linears.forEach((l, i) => l.setState(saved[i]));
-      throw e;
-    }
+    setStatesAtomically(this.linears, layers, where);
   }
 }

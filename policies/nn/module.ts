@@ -25,11 +25,12 @@ export interface Param<A extends Floats = Float32Array> {
   shape: number[];
 }
 
-export interface Module<A extends Floats = Float32Array> {
+/** `S` is the spec a module exports: LayerSpec, or ImageLayerSpec for the image layers (conv2d.ts). */
+export interface Module<A extends Floats = Float32Array, S = LayerSpec> {
   params(): Param<A>[];
   zeroGrad(): void;
   /** Snapshot (copies) of the weights in the neutral network description. */
-  toSpec(): LayerSpec[];
+  toSpec(): S[];
   /** JSON-able checkpoint state (see state.ts for the format). */
   getState(): object;
   /** Loads getState() output into a module of the same architecture; errors name the field. */
@@ -63,7 +64,7 @@ export class LayerContext<A extends Floats = Float32Array> {
 }
 
 /** A layer mapping [rows, inFeatures] to [rows, outFeatures]. */
-export interface FeedForward<A extends Floats = Float32Array, C = unknown> extends Module<A> {
+export interface FeedForward<A extends Floats = Float32Array, C = unknown, S = LayerSpec> extends Module<A, S> {
   readonly inFeatures: number;
   readonly outFeatures: number;
   newContext(opts: ContextOptions): C;
@@ -89,15 +90,23 @@ export function newFeedForwardContext<A extends Floats>(
   return new LayerContext<A>(owner, o.maxRows, o.backward, arena.alloc(o.maxRows * outFeatures), o.inputGrad ? arena.alloc(o.maxRows * inFeatures) : null);
 }
 
+/** What the shared argument checks read of a context. */
+export interface ContextHeader {
+  readonly owner: object;
+  readonly maxRows: number;
+  readonly backward: boolean;
+  rows: number;
+}
+
 /** Forward-pass argument checks shared by feed-forward layers. */
-export function checkForward<A extends Floats>(who: string, owner: object, ctx: LayerContext<A>, x: Floats, rows: number, inFeatures: number): void {
+export function checkForward(who: string, owner: object, ctx: ContextHeader, x: Floats, rows: number, inFeatures: number): void {
   if (ctx.owner !== owner) throw new Error(`${who}.forward: the context was created by another module`);
   checkRows(who, "forward", rows, ctx.maxRows);
   if (x.length < rows * inFeatures) throw new RangeError(`${who}.forward: input has ${x.length} elements, need ${rows} x ${inFeatures}`);
 }
 
 /** Backward-pass argument checks shared by feed-forward layers. */
-export function checkBackward<A extends Floats>(who: string, owner: object, ctx: LayerContext<A>, dy: Floats, rows: number, outFeatures: number): void {
+export function checkBackward(who: string, owner: object, ctx: ContextHeader, dy: Floats, rows: number, outFeatures: number): void {
   if (ctx.owner !== owner) throw new Error(`${who}.backward: the context was created by another module`);
   if (!ctx.backward) throw new Error(`${who}.backward: the context was created without backward: true`);
   if (ctx.rows < 0) throw new Error(`${who}.backward: no forward pass has been run with this context`);
@@ -128,4 +137,18 @@ export function newParam<A extends Floats>(arena: Arena<A>, name: string, shape:
 
 export function joinName(prefix: string, name: string): string {
   return prefix ? `${prefix}.${name}` : name;
+}
+
+/**
+ * Loads `states[i]` into `modules[i]` for every i; when one fails, the
+ * earlier ones are restored, so a bad state leaves the whole unchanged.
+ */
+export function setStatesAtomically(modules: Module<any, any>[], states: unknown[], where: string, field = "layers"): void {
+  const saved = modules.map((m) => m.getState());
+  try {
+    modules.forEach((m, i) => m.setState(states[i], `${where}.${field}[${i}]`));
+  } catch (e) {
+    modules.forEach((m, i) => m.setState(saved[i]));
+    throw e;
+  }
 }

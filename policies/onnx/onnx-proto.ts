@@ -10,8 +10,8 @@
 
 import { ProtoWriter } from "./protobuf-writer.js";
 
-/** TensorProto.DataType values used here (onnx.proto: FLOAT = 1, INT64 = 7). */
-export const DataType = { FLOAT: 1, INT64: 7 } as const;
+/** TensorProto.DataType values used here (onnx.proto: FLOAT = 1, UINT8 = 2, INT64 = 7). */
+export const DataType = { FLOAT: 1, UINT8: 2, INT64: 7 } as const;
 export type DataTypeCode = (typeof DataType)[keyof typeof DataType];
 
 /** AttributeProto.AttributeType (onnx.proto: FLOAT=1, INT=2, STRING=3, TENSOR=4, FLOATS=6, INTS=7). */
