@@ -31,6 +31,8 @@ export interface ParamEntry {
   nominal: number;
   unit: string;
   stage: ParamStage;
+  /** Categorical parameters: the option names; the value is an index into them. */
+  choices?: readonly string[];
 }
 
 export class ParamTable {

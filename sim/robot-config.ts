@@ -1,5 +1,6 @@
 import { arrayOf, ConfigError, num, obj, oneOf, optional, str, type Infer } from "../common/schema.js";
 import { ACTUATOR_PARAMS, type ActuatorKind } from "./actuators/actuator.js";
+import { cameraConfigSchema, validateCameraConfig } from "./sensors/camera-config.js";
 
 /**
  * What a robot is, beyond its URDF: which joints are driven by which actuator
@@ -37,6 +38,8 @@ export const robotConfigSchema = obj({
   urdf: str(undefined),
   actuators: arrayOf(actuatorSchema, undefined, { minLength: 1 }),
   sensors: arrayOf(sensorSchema, []),
+  /** Cameras (sensors/camera-config.ts); none by default. */
+  cameras: arrayOf(cameraConfigSchema, []),
 });
 
 export type ActuatorConfig = Infer<typeof actuatorSchema>;
@@ -58,6 +61,12 @@ export function validateRobotConfig(cfg: RobotConfig, path = "robot"): RobotConf
   cfg.sensors.forEach((s, i) => {
     if (sensorNames.has(s.name)) throw new ConfigError(`${path}.sensors[${i}].name`, `duplicate sensor name ${JSON.stringify(s.name)}`);
     sensorNames.add(s.name);
+  });
+  const cameraNames = new Set<string>();
+  cfg.cameras.forEach((c, i) => {
+    if (cameraNames.has(c.name)) throw new ConfigError(`${path}.cameras[${i}].name`, `duplicate camera name ${JSON.stringify(c.name)}`);
+    cameraNames.add(c.name);
+    validateCameraConfig(c, `${path}.cameras[${i}]`);
   });
   return cfg;
 }

@@ -10,14 +10,16 @@ import { arrayOf, ConfigError, num, obj, oneOf, optional, str, type Infer } from
  *   { "target": "joints.arm_joint.disturbance", "distribution": "normal", "mode": "absolute", "mean": 0, "std": 0.002, "when": "step" }
  *
  * "extremes" draws `low` or `high` with equal probability (held-out tests at
- * the edges of, or beyond, the training ranges).
+ * the edges of, or beyond, the training ranges). "choice" draws one of
+ * `choices` with equal probability, for categorical targets (a texture family,
+ * a channel order): { "target": "visual.links.arm.texture", "distribution": "choice", "choices": ["flat", "stripes"] }.
  *
  * Targets are checked against the robot's table when a task loads: an unknown
  * target is an error, never a silent no-op.
  */
 export const randomizationEntrySchema = obj({
   target: str(undefined),
-  distribution: oneOf(["uniform", "normal", "loguniform", "extremes"] as const, "uniform"),
+  distribution: oneOf(["uniform", "normal", "loguniform", "extremes", "choice"] as const, "uniform"),
   mode: oneOf(["scale", "absolute"] as const, "scale"),
   low: optional(num(undefined)),
   high: optional(num(undefined)),
@@ -26,6 +28,8 @@ export const randomizationEntrySchema = obj({
   /** Limits applied after drawing (useful for normal distributions). */
   min: optional(num(undefined)),
   max: optional(num(undefined)),
+  /** Options of a "choice" distribution (names the target's table entry lists). */
+  choices: optional(arrayOf(str(undefined), undefined, { minLength: 1 })),
   when: oneOf(["episode", "step"] as const, "episode"),
 });
 
@@ -39,6 +43,8 @@ export function validateEntry(e: RandomizationEntry, path: string): void {
     if (e.high === undefined) throw new ConfigError(`${path}.high`, `required for a ${e.distribution} distribution`);
     if (e.high < e.low) throw new ConfigError(`${path}.high`, `must be >= low (${e.low}), got ${e.high}`);
     if (e.distribution === "loguniform" && e.low <= 0) throw new ConfigError(`${path}.low`, `must be > 0 for a loguniform distribution, got ${e.low}`);
+  } else if (e.distribution === "choice") {
+    if (e.choices === undefined) throw new ConfigError(`${path}.choices`, "required for a choice distribution");
   } else {
     if (e.std === undefined) throw new ConfigError(`${path}.std`, "required for a normal distribution");
     if (e.mean === undefined && e.mode === "absolute") throw new ConfigError(`${path}.mean`, "required for an absolute normal distribution");
