@@ -29,9 +29,12 @@ export class Randomizer {
     readonly table: ParamTable,
     spec: readonly RandomizationEntry[],
     path = "randomization",
+    /** Entries this randomizer owns; the others belong to another table (dynamics and visuals share one spec) and are skipped. */
+    owns: (target: string) => boolean = () => true,
   ) {
     const seen = new Set<string>();
     spec.forEach((entry, i) => {
+      if (!owns(entry.target)) return;
       const p = `${path}[${i}]`;
       validateEntry(entry, p);
       let index: number;

@@ -3,6 +3,7 @@ import { observationConfigSchema } from "../../observation.js";
 import { randomizationSpecSchema } from "../../randomization/spec.js";
 import { robotConfigSchema } from "../../robot-config.js";
 import { opticalRpyLookingAt } from "../../sensors/look-at.js";
+import { heavyVisualRandomization } from "../../render/heavy-visual-spec.js";
 
 /**
  * The Furuta pendulum task: swing up and balance (shared/rigs/furuta.md).
@@ -133,6 +134,8 @@ export const FURUTA_DEFAULTS = {
     // Residual calibration error: calibration finds the zeros within +-5 counts.
     { target: "sensors.arm.offset", distribution: "uniform", mode: "absolute", low: -5 * COUNT, high: 5 * COUNT },
     { target: "sensors.pendulum.offset", distribution: "uniform", mode: "absolute", low: -5 * COUNT, high: 5 * COUNT },
+    // What the camera sees (the dynamics ignore these entries; the renderer reads them).
+    ...heavyVisualRandomization(["base", "arm", "pendulum"], FURUTA_CAMERA.name),
   ],
   reward: {},
   success: {},
