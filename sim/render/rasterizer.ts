@@ -88,12 +88,26 @@ export class Rasterizer {
   /** Projected vertices: screen x, y, 1/z, u/z, v/z. */
   private readonly scr = new Float64Array(20);
 
+  /** Pixel rectangle (inclusive) every fill since `resetDirty()` stayed inside; empty when minX > maxX. */
+  dirtyMinX = 0;
+  dirtyMinY = 0;
+  dirtyMaxX = -1;
+  dirtyMaxY = -1;
+
   constructor(
     readonly width: number,
     readonly height: number,
   ) {
     this.color = new Float32Array(width * height * 3);
     this.depth = new Float32Array(width * height);
+    this.resetDirty();
+  }
+
+  resetDirty(): void {
+    this.dirtyMinX = this.width;
+    this.dirtyMinY = this.height;
+    this.dirtyMaxX = -1;
+    this.dirtyMaxY = -1;
   }
 
   /**
@@ -212,6 +226,10 @@ export class Rasterizer {
     const minY = Math.max(0, Math.ceil(Math.min(y0, y1, y2)));
     const maxY = Math.min(H - 1, Math.floor(Math.max(y0, y1, y2)));
     if (minX > maxX || minY > maxY) return;
+    if (minX < this.dirtyMinX) this.dirtyMinX = minX;
+    if (maxX > this.dirtyMaxX) this.dirtyMaxX = maxX;
+    if (minY < this.dirtyMinY) this.dirtyMinY = minY;
+    if (maxY > this.dirtyMaxY) this.dirtyMaxY = maxY;
     const inv = 1 / area;
     const w0 = s[i0 + 2]!, w1 = s[j1 + 2]!, w2 = s[j2 + 2]!;
     const u0 = s[i0 + 3]!, u1 = s[j1 + 3]!, u2 = s[j2 + 3]!;

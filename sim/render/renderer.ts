@@ -57,12 +57,20 @@ export class Renderer {
   private readonly bgDepth: Float32Array;
   private readonly accum: Float32Array;
   private readonly lut = new Float32Array(LUT_SIZE);
-  private readonly lutKey = new Float64Array(3).fill(NaN);
+  private readonly lutKey = new Float64Array(2).fill(NaN);
+  private readonly perm = new Int32Array(3);
+  /** Tone-mapped background (cached while background, tone curve and channel order stay) and the frame being finished. */
+  private readonly bgTone: Float32Array;
+  private readonly tone: Float32Array;
+  private readonly bgToneKey = new Float64Array(6).fill(NaN);
+  private bgVersion = 0;
+  private readonly noiseTable = normalTable();
   private readonly bgKey: Float64Array;
   private readonly bgKeyIdx: number[];
   private readonly shapes: MeshArrays[];
   private readonly idx: Indices;
-  private readonly linkSurfaces: Surface[];
+  /** Per visible link, per visual: the surface drawn this frame. */
+  private readonly partSurfaces: Surface[][];
   private readonly linkIsStatic: boolean[];
   private readonly mountParent: number;
   private readonly maxSubframes: number;
@@ -73,6 +81,8 @@ export class Renderer {
   private readonly proj: Projection;
   private readonly light: Lighting = { lx: 0, ly: 0, lz: 1, ambient: 0, intensity: 0, specular: 0 };
   private readonly qSub: Float64Array;
+  /** Union of the sub-poses' dirty rectangles: minX, minY, maxX, maxY. */
+  private readonly touched = new Int32Array(4);
   private camFromWorld: Transform = { pos: [0, 0, 0], rot: [0, 0, 0, 1] };
   private disposed = false;
 
@@ -104,8 +114,10 @@ export class Renderer {
     this.bgColor = new Float32Array(n * 3);
     this.bgDepth = new Float32Array(n);
     this.accum = new Float32Array(n * 3);
+    this.bgTone = new Float32Array(n * this.channels);
+    this.tone = new Float32Array(n * this.channels);
     this.idx = resolveIndices(table, this.geo, cam.name);
-    this.linkSurfaces = this.geo.links.map(() => ({ r: 0, g: 0, b: 0, family: 0, scale: 1, contrast: 0 }));
+    this.partSurfaces = this.geo.links.map((l) => l.parts.map(() => ({ r: 0, g: 0, b: 0, family: 0, scale: 1, contrast: 0 })));
     this.linkIsStatic = this.geo.links.map((l) => this.kin.isStatic[l.linkIndex]!);
     this.shapes = distractorShapes();
     this.proj = { fx: 0, fy: 0, cx: this.intr.cx, cy: this.intr.cy, distortion: this.intr.distortionModel === "plumb_bob" ? this.intr.distortion : undefined, near: this.near };
@@ -120,6 +132,11 @@ export class Renderer {
       ...this.geo.links.flatMap((l, k) => (this.linkIsStatic[k] ? this.idx.links[k]! : [])),
     ];
     this.bgKey = new Float64Array(this.bgKeyIdx.length + 1).fill(NaN);
+  }
+
+  /** Robot triangles in the scene (before culling). */
+  get triangleCount(): number {
+    return this.geo.normals.length / 3;
   }
 
   /** Bytes of one frame: width x height x channels. */
@@ -138,31 +155,36 @@ export class Renderer {
     if (q.length !== this.qSub.length) throw new RangeError(`Renderer.render: q has ${q.length} entries, the robot has ${this.qSub.length} moving joints (${this.kin.jointNames.join(", ")})`);
     this.setCamera(values);
     this.setLight(values);
-    for (let k = 0; k < this.linkSurfaces.length; k++) readSurface(values, this.idx.links[k]!, this.linkSurfaces[k]!);
+    for (let k = 0; k < this.geo.links.length; k++) readLinkSurfaces(values, this.idx.links[k]!, this.geo.links[k]!.parts, this.partSurfaces[k]!);
     if (this.backgroundChanged(values, seeds.scene)) this.drawBackground(values, seeds.scene);
 
     const exposure = Math.max(0, values[this.idx.exposure]!);
     const subframes = qd ? this.subframesFor(q, qd, exposure) : 1;
     const r = this.raster;
+    // The working buffers equal the background outside the last dirty rectangle; `accum` holds the
+    // sum over sub-poses of (frame - background), zero outside `touched`.
+    const touched = this.touched;
+    touched.fill(-1);
+    touched[0] = this.width; touched[1] = this.height;
     for (let s = 0; s < subframes; s++) {
       // Sub-pose times spread evenly over the exposure, centred on the frame time.
       const t = subframes === 1 ? 0 : exposure * ((s + 0.5) / subframes - 0.5);
       for (let j = 0; j < this.qSub.length; j++) this.qSub[j] = q[j]! + (qd ? qd[j]! * t : 0);
-      r.color.set(this.bgColor);
-      r.depth.set(this.bgDepth);
       const poses = this.kin.linkPoses(this.qSub);
-      this.geo.links.forEach((l, k) => {
-        if (this.linkIsStatic[k]) return;
+      r.resetDirty();
+      for (let k = 0; k < this.geo.links.length; k++) {
+        if (this.linkIsStatic[k]) continue;
+        const l = this.geo.links[k]!;
         this.setMatrix(poses[l.linkIndex]!, 1);
-        r.drawMesh(this.geo, l.start, l.count, this.m, this.linkSurfaces[k]!, this.light, this.proj);
-      });
-      if (subframes > 1) {
-        const acc = this.accum, c = r.color;
-        if (s === 0) acc.set(c);
-        else for (let i = 0; i < acc.length; i++) acc[i] = acc[i]! + c[i]!;
+        this.drawLink(k);
       }
+      if (r.dirtyMaxX < 0) continue;
+      touched[0] = Math.min(touched[0]!, r.dirtyMinX); touched[1] = Math.min(touched[1]!, r.dirtyMinY);
+      touched[2] = Math.max(touched[2]!, r.dirtyMaxX); touched[3] = Math.max(touched[3]!, r.dirtyMaxY);
+      accumulateAndRestore(r.color, r.depth, this.bgColor, this.bgDepth, this.accum, this.width, r.dirtyMinX, r.dirtyMinY, r.dirtyMaxX, r.dirtyMaxY);
     }
-    this.finish(subframes > 1 ? this.accum : r.color, 1 / subframes, values, seeds.frame, out);
+    this.finish(1 / subframes, values, seeds.frame, out);
+    clearRect(this.accum, this.width, touched[0]!, touched[1]!, touched[2]!, touched[3]!);
     return subframes;
   }
 
@@ -217,6 +239,12 @@ export class Renderer {
     this.light.intensity = Math.max(0, values[ii]!);
     this.light.ambient = Math.max(0, values[iamb]!);
     this.light.specular = Math.max(0, values[isp]!);
+  }
+
+  /** Draws visible link k posed by this.m, each visual with its own surface. */
+  private drawLink(k: number): void {
+    const parts = this.geo.links[k]!.parts;
+    for (let p = 0; p < parts.length; p++) this.raster.drawMesh(this.geo, parts[p]!.start, parts[p]!.count, this.m, this.partSurfaces[k]![p]!, this.light, this.proj);
   }
 
   /** this.m = optical frame <- object frame (object posed at `world`, uniformly scaled by `s`). */
@@ -296,10 +324,12 @@ export class Renderer {
     this.geo.links.forEach((l, k) => {
       if (!this.linkIsStatic[k]) return;
       this.setMatrix(poses[l.linkIndex]!, 1);
-      r.drawMesh(this.geo, l.start, l.count, this.m, this.linkSurfaces[k]!, this.light, this.proj);
+      this.drawLink(k);
     });
+    // The working buffers stay equal to the background between frames (render restores what it draws).
     this.bgColor.set(r.color);
     this.bgDepth.set(r.depth);
+    this.bgVersion++;
   }
 
   /** Shapes scattered around the robot, outside the reach of its moving links, placed by the scene seed. */
@@ -328,50 +358,110 @@ export class Renderer {
     }
   }
 
-  /** Tone curve, sensor noise, channel order and quantization of the averaged sub-poses into `out`. */
-  private finish(src: Float32Array, weight: number, values: Float64Array, frameSeed: number, out: Uint8Array): void {
-    this.updateLut(values[this.idx.gamma]!, values[this.idx.contrast]!, values[this.idx.brightness]!);
-    const lut = this.lut;
-    const noise = Math.max(0, values[this.idx.noise]!) * 255 * Math.sqrt(6); // the sum of two uniforms minus 1 has variance 1/6
+  /**
+   * Background plus the averaged sub-pose differences, through the tone curve
+   * (cached for the background, recomputed in the rectangle the robot
+   * touched), brightness, sensor noise and quantization, into `out`.
+   */
+  private finish(weight: number, values: Float64Array, frameSeed: number, out: Uint8Array): void {
+    const gamma = values[this.idx.gamma]!, contrast = values[this.idx.contrast]!;
+    this.updateLut(gamma, contrast);
     const order = CHANNEL_ORDERS[Math.min(CHANNEL_ORDERS.length - 1, Math.max(0, Math.round(values[this.idx.channelOrder]!)))]!;
-    const p0 = "rgb".indexOf(order[0]!), p1 = "rgb".indexOf(order[1]!), p2 = "rgb".indexOf(order[2]!);
-    // xorshift32 inline: one 32-bit draw gives two 16-bit uniforms per sample.
-    let st = hashKeys(frameSeed, 0x5e45) | 1;
-    const scale = weight * LUT_PER_UNIT;
-    const n = this.width * this.height;
-    const sample = (v: number): number => {
-      let i = (v * scale) | 0;
-      if (i < 0) i = 0;
-      else if (i >= LUT_SIZE) i = LUT_SIZE - 1;
-      let y = lut[i]!;
-      if (noise > 0) {
-        st ^= st << 13; st ^= st >>> 17; st ^= st << 5;
-        y += noise * (((st & 0xffff) + (st >>> 16)) / 65536 - 1);
-      }
-      return y < 0 ? 0 : y > 255 ? 255 : (y + 0.5) | 0;
-    };
-    if (this.channels === 1) {
-      for (let i = 0; i < n; i++) out[i] = sample(0.299 * src[i * 3]! + 0.587 * src[i * 3 + 1]! + 0.114 * src[i * 3 + 2]!);
-    } else {
-      for (let i = 0; i < n; i++) {
-        const o = i * 3;
-        out[o] = sample(src[o + p0]!);
-        out[o + 1] = sample(src[o + p1]!);
-        out[o + 2] = sample(src[o + p2]!);
-      }
+    const perm = this.perm;
+    perm[0] = "rgb".indexOf(order[0]!); perm[1] = "rgb".indexOf(order[1]!); perm[2] = "rgb".indexOf(order[2]!);
+    const key = this.bgToneKey;
+    if (key[0] !== this.bgVersion || key[1] !== gamma || key[2] !== contrast || key[3] !== perm[0] || key[4] !== perm[1] || key[5] !== perm[2]) {
+      key[0] = this.bgVersion; key[1] = gamma; key[2] = contrast; key[3] = perm[0]!; key[4] = perm[1]!; key[5] = perm[2]!;
+      toneRect(this.bgColor, undefined, 0, this.lut, perm, this.channels, this.width, 0, 0, this.width - 1, this.height - 1, this.bgTone);
     }
+    const tone = this.tone;
+    tone.set(this.bgTone);
+    const t = this.touched;
+    if (t[2]! >= 0) toneRect(this.bgColor, this.accum, weight, this.lut, perm, this.channels, this.width, t[0]!, t[1]!, t[2]!, t[3]!, tone);
+    const offset = values[this.idx.brightness]! * 255 + 0.5; // + 0.5: truncation below rounds to nearest
+    const noise = Math.max(0, values[this.idx.noise]!) * 255;
+    // Sensor noise: a fixed table of normal samples read from a per-frame random start.
+    const start = hashKeys(frameSeed, 0x5e45) & NOISE_MASK;
+    quantize(tone, offset, noise, this.noiseTable, start, out);
   }
 
-  private updateLut(gamma: number, contrast: number, brightness: number): void {
+  /** Gamma and contrast per episode into a table; brightness is an offset added per pixel (it may change every frame). */
+  private updateLut(gamma: number, contrast: number): void {
     const k = this.lutKey;
-    if (k[0] === gamma && k[1] === contrast && k[2] === brightness) return;
+    if (k[0] === gamma && k[1] === contrast) return;
     if (!(gamma > 0)) throw new RangeError(`camera ${this.options.camera.name}: gamma must be > 0, got ${gamma}`);
-    k[0] = gamma; k[1] = contrast; k[2] = brightness;
+    k[0] = gamma; k[1] = contrast;
     for (let i = 0; i < LUT_SIZE; i++) {
       const v = (i + 0.5) / LUT_PER_UNIT;
-      this.lut[i] = 255 * ((Math.pow(v, 1 / gamma) - 0.5) * contrast + 0.5 + brightness);
+      this.lut[i] = 255 * ((Math.pow(v, 1 / gamma) - 0.5) * contrast + 0.5);
     }
   }
+}
+
+/** Tone-curve values (0..255 scale, unclamped) of bg + acc * w over a pixel rectangle, channels permuted (or mono), into `dst`. */
+function toneRect(bg: Float32Array, acc: Float32Array | undefined, w: number, lut: Float32Array, perm: Int32Array, channels: number, width: number, x0: number, y0: number, x1: number, y1: number, dst: Float32Array): void {
+  const p0 = perm[0]!, p1 = perm[1]!, p2 = perm[2]!;
+  const px = new Float64Array(3);
+  for (let y = y0; y <= y1; y++) {
+    for (let x = x0; x <= x1; x++) {
+      const i = y * width + x, o = i * 3;
+      px[0] = bg[o]!; px[1] = bg[o + 1]!; px[2] = bg[o + 2]!;
+      if (acc) {
+        px[0] += acc[o]! * w; px[1] += acc[o + 1]! * w; px[2] += acc[o + 2]! * w;
+      }
+      if (channels === 1) dst[i] = lookup(lut, 0.299 * px[0]! + 0.587 * px[1]! + 0.114 * px[2]!);
+      else {
+        dst[o] = lookup(lut, px[p0]!);
+        dst[o + 1] = lookup(lut, px[p1]!);
+        dst[o + 2] = lookup(lut, px[p2]!);
+      }
+    }
+  }
+}
+
+function lookup(lut: Float32Array, v: number): number {
+  let i = (v * LUT_PER_UNIT) | 0;
+  i = i < 0 ? 0 : i >= LUT_SIZE ? LUT_SIZE - 1 : i;
+  return lut[i]!;
+}
+
+/** out = clamp(tone + offset + noise x table[start + i]) as bytes. */
+function quantize(tone: Float32Array, offset: number, noise: number, table: Float32Array, start: number, out: Uint8Array): void {
+  const n = tone.length;
+  if (noise > 0) {
+    for (let i = 0; i < n; i++) {
+      const y = tone[i]! + offset + noise * table[(start + i) & NOISE_MASK]!;
+      out[i] = y < 0 ? 0 : y > 255 ? 255 : y;
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      const y = tone[i]! + offset;
+      out[i] = y < 0 ? 0 : y > 255 ? 255 : y;
+    }
+  }
+}
+
+/** Standard normal samples, the same in every renderer (a fixed seed): the sensor noise is a random window of them. */
+const NOISE_MASK = (1 << 16) - 1;
+function normalTable(): Float32Array {
+  const rng = new Rng(0x6e015e);
+  return Float32Array.from({ length: NOISE_MASK + 1 }, () => rng.normal());
+}
+
+/** Adds (frame - background) into `acc` over a rectangle and puts the background back there. */
+function accumulateAndRestore(color: Float32Array, depth: Float32Array, bgColor: Float32Array, bgDepth: Float32Array, acc: Float32Array, width: number, x0: number, y0: number, x1: number, y1: number): void {
+  for (let y = y0; y <= y1; y++) {
+    const a = (y * width + x0) * 3, b = (y * width + x1) * 3 + 3;
+    for (let i = a; i < b; i++) {
+      acc[i] = acc[i]! + (color[i]! - bgColor[i]!);
+      color[i] = bgColor[i]!;
+    }
+    for (let i = y * width + x0; i <= y * width + x1; i++) depth[i] = bgDepth[i]!;
+  }
+}
+
+function clearRect(acc: Float32Array, width: number, x0: number, y0: number, x1: number, y1: number): void {
+  for (let y = y0; y <= y1; y++) acc.fill(0, (y * width + x0) * 3, (y * width + x1) * 3 + 3);
 }
 
 /** Tone lookup: linear values in [0, 2) (specular highlights exceed 1) in steps of 1/1024. */
@@ -415,6 +505,22 @@ function resolveIndices(table: ParamTable, geo: SceneGeometry, camera: string): 
     brightness: cam("brightness"),
     channelOrder: cam("channelOrder"),
   };
+}
+
+/**
+ * Surfaces of a link's visuals: the link's six values (SURFACE_PARAMS order) set the first visual's
+ * colour and the texture of all; the other visuals keep their HSV offsets from the first.
+ */
+function readLinkSurfaces(values: Float64Array, idx: number[], parts: { hsv: [number, number, number] }[], out: Surface[]): void {
+  readSurface(values, idx, out[0]!);
+  const h = values[idx[0]!]! - parts[0]!.hsv[0], s = values[idx[1]!]! - parts[0]!.hsv[1], v = values[idx[2]!]! - parts[0]!.hsv[2];
+  const rgb = [0, 0, 0];
+  for (let p = 1; p < parts.length; p++) {
+    const o = out[p]!, own = parts[p]!.hsv;
+    hsvToRgb(own[0] + h, own[1] + s, own[2] + v, rgb);
+    o.r = rgb[0]!; o.g = rgb[1]!; o.b = rgb[2]!;
+    o.family = out[0]!.family; o.scale = out[0]!.scale; o.contrast = out[0]!.contrast;
+  }
 }
 
 /** Surface of six values in SURFACE_PARAMS order (hue, saturation, value, texture, textureScale, textureContrast). */

@@ -1,4 +1,5 @@
 import type { RobotModel } from "../urdf/model.js";
+import { DEFAULT_RGBA, rgbToHsv } from "./visual-params.js";
 import type { MeshArrays } from "./rasterizer.js";
 import { emptySoup, tessellateVisual, type TriangleSoup } from "./tessellate.js";
 
@@ -7,8 +8,12 @@ import { emptySoup, tessellateVisual, type TriangleSoup } from "./tessellate.js"
  * with a triangle range per visible link (links in model order).
  */
 export interface SceneGeometry extends MeshArrays {
-  /** Visible links: model link index, first triangle, triangle count, and corners of the link-frame bounding box (24 floats). */
-  links: { name: string; linkIndex: number; start: number; count: number; corners: Float64Array }[];
+  /**
+   * Visible links: model link index, corners of the link-frame bounding box (24 floats), and one part per
+   * <visual>: its triangle range and its material colour (HSV; the link's first visual gives the nominal of
+   * the link's colour parameters, the others keep their offsets from it).
+   */
+  links: { name: string; linkIndex: number; corners: Float64Array; parts: { start: number; count: number; hsv: [number, number, number] }[] }[];
 }
 
 export function soupToArrays(s: TriangleSoup): MeshArrays {
@@ -20,13 +25,17 @@ export function buildSceneGeometry(model: RobotModel): SceneGeometry {
   const links: SceneGeometry["links"] = [];
   model.links.forEach((link, linkIndex) => {
     if (!link.visuals?.length) return;
-    const start = all.normals.length / 3;
     const own = emptySoup();
-    for (const v of link.visuals) tessellateVisual(v, own);
+    const parts = link.visuals.map((v) => {
+      const start = all.normals.length / 3 + own.normals.length / 3;
+      tessellateVisual(v, own);
+      const rgba = v.material?.rgba ?? DEFAULT_RGBA;
+      return { start, count: all.normals.length / 3 + own.normals.length / 3 - start, hsv: rgbToHsv(rgba[0], rgba[1], rgba[2]) };
+    });
     all.positions.push(...own.positions);
     all.normals.push(...own.normals);
     all.uvs.push(...own.uvs);
-    links.push({ name: link.name, linkIndex, start, count: own.normals.length / 3, corners: boxCorners(own.positions) });
+    links.push({ name: link.name, linkIndex, corners: boxCorners(own.positions), parts });
   });
   return { ...soupToArrays(all), links };
 }

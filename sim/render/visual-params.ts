@@ -2,11 +2,15 @@ import type { CameraConfig } from "../sensors/camera-config.js";
 import { ParamTable, type ParamEntry } from "../params.js";
 import type { RobotModel } from "../urdf/model.js";
 
+/** Colour of a visual without a material. */
+export const DEFAULT_RGBA: readonly [number, number, number, number] = [0.6, 0.6, 0.6, 1];
+
 /**
  * The appearance parameters the renderer reads, as one named table like the
  * dynamics one (params.ts), so visual randomization is the same data:
  *
- *   visual.links.<link>.hue|saturation|value        HSV of the link's material (deg, 0..1, 0..1)
+ *   visual.links.<link>.hue|saturation|value        HSV of the link's (first visual's) material (deg, 0..1, 0..1);
+ *                                                   the link's other visuals keep their HSV offsets from it
  *   visual.links.<link>.texture                     categorical: flat, noise, stripes, checker, gradient
  *   visual.links.<link>.textureScale                cycles per metre along the surface
  *   visual.links.<link>.textureContrast             0 = invisible texture, 1 = black second colour
@@ -59,7 +63,7 @@ export function buildVisualParamTable(model: RobotModel, cameras: readonly Camer
   for (const link of model.links) {
     const v = link.visuals?.[0];
     if (!v) continue;
-    const rgba = v.material?.rgba ?? [0.6, 0.6, 0.6, 1];
+    const rgba = v.material?.rgba ?? DEFAULT_RGBA;
     surface(`visual.links.${link.name}`, rgbToHsv(rgba[0], rgba[1], rgba[2]), "1/m", 60);
   }
   surface("visual.background", BACKGROUND_HSV, "1/image", 8);

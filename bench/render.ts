@@ -1,0 +1,69 @@
+import { getTask } from "../sim/tasks/registry.js";
+import { setupTask } from "../sim/env/sim-env.js";
+import { CameraStream } from "../sim/render/camera-stream.js";
+import { sweepPose } from "../sim/render/sweep.js";
+import { movingJoints } from "../sim/urdf/model.js";
+
+/**
+ * Frames per second of the Furuta's camera on one thread, as a vision
+ * training loop sees them (CameraStream.frame: per-frame draws, render with
+ * motion blur, drops and delays), the robot sweeping its joints at the
+ * camera's frame rate so blur sub-poses are drawn as in training:
+ *
+ *   framesPerSec64, framesPerSec96   nominal look, 64x64 and 96x96
+ *   withRandomizationPerSec96        the task's full visual randomization, a new look every 100 frames
+ *   newLookEveryFramePerSec96        same, a new look every frame (background redrawn every frame)
+ *   framesPerSecNative               nominal look at the native 320x240
+ *   meanSubframes96Randomized        motion-blur sub-poses per frame in the randomized run
+ *   triangles                        robot triangles in the scene
+ */
+export async function benchRender(opts: { quick?: boolean; log?: (line: string) => void } = {}): Promise<Record<string, number>> {
+  const seconds = opts.quick ? 0.6 : 2.5;
+  const task = getTask("furuta");
+  const setup = setupTask(task, task.configSchema.parse({}, "config"));
+  const joints = movingJoints(setup.model);
+  const q = new Float64Array(joints.length), qd = new Float64Array(joints.length);
+
+  const measure = (name: string, size: number | undefined, randomized: boolean, episodeFrames: number): { fps: number; subframes: number } => {
+    const stream = new CameraStream(setup, { ...(size ? { width: size, height: size } : {}), randomized, seed: 7, envIndex: 0 });
+    const out = new Uint8Array(stream.frameBytes);
+    const period = 60; // frames per sweep: 2 s at 30 fps, peak arm speed about 6 rad/s
+    let frames = 0, subframes = 0;
+    const step = () => {
+      if (frames % episodeFrames === 0 && frames > 0) stream.beginEpisode();
+      sweepPose(joints, frames % period, period, stream.camera.frameRate, q, qd);
+      subframes += stream.frame(q, qd, out).subframes;
+      frames++;
+    };
+    for (let i = 0; i < 200; i++) step(); // warm-up: compile the hot path
+    frames = 0; subframes = 0;
+    const t0 = performance.now();
+    while (performance.now() - t0 < seconds * 1000) for (let i = 0; i < 50; i++) step();
+    const fps = frames / ((performance.now() - t0) / 1000);
+    stream.dispose();
+    opts.log?.(`render ${name}: ${fps.toFixed(0)} frames/s, ${(subframes / frames).toFixed(2)} sub-poses/frame`);
+    return { fps, subframes: subframes / frames };
+  };
+
+  const r64 = measure("64x64 nominal", 64, false, Infinity);
+  const r96 = measure("96x96 nominal", 96, false, Infinity);
+  const rr = measure("96x96 randomized", 96, true, 100);
+  const rf = measure("96x96 new look every frame", 96, true, 1);
+  const rn = measure("320x240 nominal", undefined, false, Infinity);
+  return {
+    framesPerSec64: Math.round(r64.fps),
+    framesPerSec96: Math.round(r96.fps),
+    withRandomizationPerSec96: Math.round(rr.fps),
+    newLookEveryFramePerSec96: Math.round(rf.fps),
+    framesPerSecNative: Math.round(rn.fps),
+    meanSubframes96Randomized: Number(rr.subframes.toFixed(2)),
+    triangles: countTriangles(setup),
+  };
+}
+
+function countTriangles(setup: ReturnType<typeof setupTask>): number {
+  const stream = new CameraStream(setup, { randomized: false, seed: 0, envIndex: 0, width: 8, height: 8 });
+  const n = stream.renderer.triangleCount;
+  stream.dispose();
+  return n;
+}
