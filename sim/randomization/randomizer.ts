@@ -50,10 +50,11 @@ export class Randomizer {
       if (entry.when === "step" && param.stage === "model") {
         throw new ConfigError(`${p}.when`, `${entry.target} changes the rigid-body model and can only be drawn per episode`);
       }
+      const choices = choiceIndices(entry, param.choices, target, p);
       if (entry.mode === "scale" && entry.distribution !== "choice" && param.nominal === 0) {
         throw new ConfigError(`${p}.mode`, `${entry.target} has a nominal value of 0, so scaling it does nothing; use "mode": "absolute"`);
       }
-      const c: Compiled = { entry, index, nominal: param.nominal, ...normalization(entry), ...choiceIndices(entry, param.choices, target, p) };
+      const c: Compiled = { entry, index, nominal: param.nominal, ...normalization(entry), ...choices };
       (entry.when === "episode" ? this.episode : this.step).push(c);
     });
     this.privilegedNames = this.episode.map((c) => c.entry.target);
