@@ -59,7 +59,7 @@ export class Renderer {
   private readonly lut = new Float32Array(LUT_SIZE);
   private readonly lutKey = new Float64Array(2).fill(NaN);
   private readonly perm = new Int32Array(3);
-  /** Tone-mapped background (cached while background, tone curve and channel order stay) and the frame being finished. */
+  /** Tone-mapped background (cached while background, tone curve and channel order stay), and the robot's rectangle of this frame. */
   private readonly bgTone: Float32Array;
   private readonly tone: Float32Array;
   private readonly bgToneKey = new Float64Array(6).fill(NaN);
@@ -81,6 +81,9 @@ export class Renderer {
   private readonly proj: Projection;
   private readonly light: Lighting = { lx: 0, ly: 0, lz: 1, ambient: 0, intensity: 0, specular: 0 };
   private readonly qSub: Float64Array;
+  /** Bounding-box corners of the moving links, and their image positions at both ends of the exposure. */
+  private readonly blurCorners: number;
+  private readonly blurEnds: Float64Array;
   /** Union of the sub-poses' dirty rectangles: minX, minY, maxX, maxY. */
   private readonly touched = new Int32Array(4);
   private camFromWorld: Transform = { pos: [0, 0, 0], rot: [0, 0, 0, 1] };
@@ -119,6 +122,8 @@ export class Renderer {
     this.idx = resolveIndices(table, this.geo, cam.name);
     this.partSurfaces = this.geo.links.map((l) => l.parts.map(() => ({ r: 0, g: 0, b: 0, family: 0, scale: 1, contrast: 0 })));
     this.linkIsStatic = this.geo.links.map((l) => this.kin.isStatic[l.linkIndex]!);
+    this.blurCorners = 8 * this.linkIsStatic.filter((s) => !s).length;
+    this.blurEnds = new Float64Array(this.blurCorners * 4);
     this.shapes = distractorShapes();
     this.proj = { fx: 0, fy: 0, cx: this.intr.cx, cy: this.intr.cy, distortion: this.intr.distortionModel === "plumb_bob" ? this.intr.distortion : undefined, near: this.near };
     // Everything the background layer depends on: its surfaces, distractors, light, camera pose and focal scale.
@@ -266,24 +271,31 @@ export class Renderer {
     let moving = false;
     for (let j = 0; j < qd.length; j++) if (qd[j] !== 0) moving = true;
     if (!moving) return 1;
-    const ends: [number, number][][] = [];
-    for (const sgn of [-0.5, 0.5]) {
+    const ends = this.blurEnds; // [end][corner][u, v]; NaN behind the camera
+    const links = this.geo.links;
+    for (let e = 0; e < 2; e++) {
+      const sgn = e === 0 ? -0.5 : 0.5;
       for (let j = 0; j < this.qSub.length; j++) this.qSub[j] = q[j]! + qd[j]! * exposure * sgn;
       const poses = this.kin.linkPoses(this.qSub);
-      const pts: [number, number][] = [];
-      this.geo.links.forEach((l, k) => {
-        if (this.linkIsStatic[k]) return;
+      let n = 0;
+      for (let k = 0; k < links.length; k++) {
+        if (this.linkIsStatic[k]) continue;
+        const l = links[k]!;
         const toCam = composeTransforms(this.camFromWorld, poses[l.linkIndex]!);
-        for (let c = 0; c < 8; c++) {
+        for (let c = 0; c < 8; c++, n++) {
           const p = transformPoint(toCam, [l.corners[c * 3]!, l.corners[c * 3 + 1]!, l.corners[c * 3 + 2]!]);
-          pts.push(p[2] > this.near ? this.projectCamera(p[0], p[1], p[2]) : [NaN, NaN]);
+          const o = (e * this.blurCorners + n) * 2;
+          if (p[2] > this.near) {
+            const uv = this.projectCamera(p[0], p[1], p[2]);
+            ends[o] = uv[0]; ends[o + 1] = uv[1];
+          } else ends[o] = ends[o + 1] = NaN;
         }
-      });
-      ends.push(pts);
+      }
     }
     let maxPx = 0;
-    for (let i = 0; i < ends[0]!.length; i++) {
-      const d = Math.hypot(ends[1]![i]![0] - ends[0]![i]![0], ends[1]![i]![1] - ends[0]![i]![1]);
+    for (let i = 0; i < this.blurCorners; i++) {
+      const a = i * 2, b = (this.blurCorners + i) * 2;
+      const d = Math.hypot(ends[b]! - ends[a]!, ends[b + 1]! - ends[a + 1]!);
       if (d > maxPx) maxPx = d; // NaN (behind the camera) never wins
     }
     return Math.max(1, Math.min(this.maxSubframes, Math.ceil(maxPx / this.blurStepPx)));
@@ -374,15 +386,17 @@ export class Renderer {
       key[0] = this.bgVersion; key[1] = gamma; key[2] = contrast; key[3] = perm[0]!; key[4] = perm[1]!; key[5] = perm[2]!;
       toneRect(this.bgColor, undefined, 0, this.lut, perm, this.channels, this.width, 0, 0, this.width - 1, this.height - 1, this.bgTone);
     }
-    const tone = this.tone;
-    tone.set(this.bgTone);
-    const t = this.touched;
-    if (t[2]! >= 0) toneRect(this.bgColor, this.accum, weight, this.lut, perm, this.channels, this.width, t[0]!, t[1]!, t[2]!, t[3]!, tone);
     const offset = values[this.idx.brightness]! * 255 + 0.5; // + 0.5: truncation below rounds to nearest
     const noise = Math.max(0, values[this.idx.noise]!) * 255;
-    // Sensor noise: a fixed table of normal samples read from a per-frame random start.
+    // Sensor noise: a fixed table of normal samples read from a per-frame random start, indexed by
+    // output byte, so the rectangle requantized below gets the same noise as the pass over everything.
     const start = hashKeys(frameSeed, 0x5e45) & NOISE_MASK;
-    quantize(tone, offset, noise, this.noiseTable, start, out);
+    quantize(this.bgTone, 0, this.bgTone.length, offset, noise, this.noiseTable, start, out);
+    const t = this.touched;
+    if (t[2]! < 0) return;
+    const ch = this.channels, W = this.width;
+    toneRect(this.bgColor, this.accum, weight, this.lut, perm, ch, W, t[0]!, t[1]!, t[2]!, t[3]!, this.tone);
+    for (let y = t[1]!; y <= t[3]!; y++) quantize(this.tone, (y * W + t[0]!) * ch, (y * W + t[2]! + 1) * ch, offset, noise, this.noiseTable, start, out);
   }
 
   /** Gamma and contrast per episode into a table; brightness is an offset added per pixel (it may change every frame). */
@@ -425,16 +439,15 @@ function lookup(lut: Float32Array, v: number): number {
   return lut[i]!;
 }
 
-/** out = clamp(tone + offset + noise x table[start + i]) as bytes. */
-function quantize(tone: Float32Array, offset: number, noise: number, table: Float32Array, start: number, out: Uint8Array): void {
-  const n = tone.length;
+/** out[i] = clamp(tone[i] + offset + noise x table[start + i]) as bytes, for i in [from, to). */
+function quantize(tone: Float32Array, from: number, to: number, offset: number, noise: number, table: Float32Array, start: number, out: Uint8Array): void {
   if (noise > 0) {
-    for (let i = 0; i < n; i++) {
+    for (let i = from; i < to; i++) {
       const y = tone[i]! + offset + noise * table[(start + i) & NOISE_MASK]!;
       out[i] = y < 0 ? 0 : y > 255 ? 255 : y;
     }
   } else {
-    for (let i = 0; i < n; i++) {
+    for (let i = from; i < to; i++) {
       const y = tone[i]! + offset;
       out[i] = y < 0 ? 0 : y > 255 ? 255 : y;
     }
@@ -514,7 +527,6 @@ function resolveIndices(table: ParamTable, geo: SceneGeometry, camera: string): 
 function readLinkSurfaces(values: Float64Array, idx: number[], parts: { hsv: [number, number, number] }[], out: Surface[]): void {
   readSurface(values, idx, out[0]!);
   const h = values[idx[0]!]! - parts[0]!.hsv[0], s = values[idx[1]!]! - parts[0]!.hsv[1], v = values[idx[2]!]! - parts[0]!.hsv[2];
-  const rgb = [0, 0, 0];
   for (let p = 1; p < parts.length; p++) {
     const o = out[p]!, own = parts[p]!.hsv;
     hsvToRgb(own[0] + h, own[1] + s, own[2] + v, rgb);
@@ -524,8 +536,8 @@ function readLinkSurfaces(values: Float64Array, idx: number[], parts: { hsv: [nu
 }
 
 /** Surface of six values in SURFACE_PARAMS order (hue, saturation, value, texture, textureScale, textureContrast). */
+const rgb = new Float64Array(3);
 function readSurface(values: Float64Array, idx: number[], out: Surface): void {
-  const rgb = [0, 0, 0];
   hsvToRgb(values[idx[0]!]!, values[idx[1]!]!, values[idx[2]!]!, rgb);
   out.r = rgb[0]!;
   out.g = rgb[1]!;

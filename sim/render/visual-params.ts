@@ -95,7 +95,7 @@ export function rgbToHsv(r: number, g: number, b: number): [number, number, numb
 }
 
 /** Writes r, g, b in [0, 1] of (hue deg, any real; saturation and value clamped to [0, 1]) into out[at..at+2]. */
-export function hsvToRgb(h: number, s: number, v: number, out: Float32Array | number[], at = 0): void {
+export function hsvToRgb(h: number, s: number, v: number, out: Float32Array | Float64Array | number[], at = 0): void {
   s = s < 0 ? 0 : s > 1 ? 1 : s;
   v = v < 0 ? 0 : v > 1 ? 1 : v;
   const hh = (((h % 360) + 360) % 360) / 60;
@@ -103,7 +103,13 @@ export function hsvToRgb(h: number, s: number, v: number, out: Float32Array | nu
   const x = c * (1 - Math.abs((hh % 2) - 1));
   const m = v - c;
   const sector = Math.floor(hh);
-  const [r, g, b] = sector === 0 ? [c, x, 0] : sector === 1 ? [x, c, 0] : sector === 2 ? [0, c, x] : sector === 3 ? [0, x, c] : sector === 4 ? [x, 0, c] : [c, 0, x];
+  // No array temporaries: this runs for every surface of every frame.
+  let r = c, g = 0, b = x;
+  if (sector === 0) { r = c; g = x; b = 0; }
+  else if (sector === 1) { r = x; g = c; b = 0; }
+  else if (sector === 2) { r = 0; g = c; b = x; }
+  else if (sector === 3) { r = 0; g = x; b = c; }
+  else if (sector === 4) { r = x; g = 0; b = c; }
   out[at] = r + m;
   out[at + 1] = g + m;
   out[at + 2] = b + m;
