@@ -1,5 +1,4 @@
 import { Randomizer } from "../randomization/randomizer.js";
-import { isVisualTarget } from "../render/visual-params.js";
 import type { RandomizationEntry } from "../randomization/spec.js";
 import type { TaskSetup, ParamSource } from "./sim-env.js";
 
@@ -10,12 +9,10 @@ export type ParamSourceSpec =
   | { kind: "spec"; spec: RandomizationEntry[] }
   | { kind: "fixed"; values: Record<string, number> };
 
-const isDynamicsTarget = (target: string) => !isVisualTarget(target);
-
 export function resolveParamSource(setup: TaskSetup, src: ParamSourceSpec): ParamSource {
   switch (src.kind) {
     case "spec":
-      return { kind: "spec", randomizer: new Randomizer(setup.table, src.spec, "params", isDynamicsTarget) };
+      return { kind: "spec", randomizer: new Randomizer(setup.table, src.spec, "params") };
     case "fixed":
       for (const name of Object.keys(src.values)) setup.table.indexOf(name); // unknown names fail here, by name
       return src;

@@ -6,7 +6,7 @@ import { encoderReading } from "../sensors/encoder.js";
 import { buildParamTable, type ParamTable } from "../params.js";
 import { ObservationBuilder } from "../observation.js";
 import { Randomizer } from "../randomization/randomizer.js";
-import { buildVisualParamTable, isVisualTarget } from "../render/visual-params.js";
+import { buildVisualParamTable } from "../render/visual-params.js";
 import { loadUrdf } from "../urdf/parse.js";
 import type { RobotModel } from "../urdf/model.js";
 import { PlantDivergedError, RobotPlant } from "../plant.js";
@@ -55,10 +55,10 @@ export function setupTask<C extends TaskConfigBase>(task: TaskDefinition<C>, con
   validateRobotConfig(config.robot);
   const model = loadUrdf(resolveUrdfPath(config.robot.urdf));
   const table = buildParamTable(model, config.robot);
-  // One spec holds dynamics and visual entries; each table takes its own.
-  const randomizer = new Randomizer(table, config.randomization, "randomization", (t) => !isVisualTarget(t));
+  // One spec holds dynamics and visual entries; each table takes its own (Randomizer's default).
+  const randomizer = new Randomizer(table, config.randomization);
   const visualTable = buildVisualParamTable(model, config.robot.cameras);
-  const visualRandomizer = new Randomizer(visualTable, config.randomization, "randomization", isVisualTarget);
+  const visualRandomizer = new Randomizer(visualTable, config.randomization);
   const substeps = Math.round(config.controlDt / config.physicsDt);
   if (substeps < 1 || Math.abs(substeps * config.physicsDt - config.controlDt) > 1e-9) {
     throw new Error(`task ${task.name}: physicsDt ${config.physicsDt} must divide controlDt ${config.controlDt}`);

@@ -1,7 +1,7 @@
 import { ConfigError } from "../../common/schema.js";
 import type { Rng } from "../../common/rng.js";
 import type { ParamTable } from "../params.js";
-import { validateEntry, type RandomizationEntry } from "./spec.js";
+import { isVisualTarget, validateEntry, type RandomizationEntry } from "./spec.js";
 
 interface Compiled {
   entry: RandomizationEntry;
@@ -29,8 +29,11 @@ export class Randomizer {
     readonly table: ParamTable,
     spec: readonly RandomizationEntry[],
     path = "randomization",
-    /** Entries this randomizer owns; the others belong to another table (dynamics and visuals share one spec) and are skipped. */
-    owns: (target: string) => boolean = () => true,
+    /**
+     * Entries this randomizer owns; the others belong to another table and are skipped. Default: the
+     * table's namespace (dynamics and visual targets share one spec, see isVisualTarget).
+     */
+    owns: (target: string) => boolean = namespaceOf(table),
   ) {
     const seen = new Set<string>();
     spec.forEach((entry, i) => {
@@ -123,6 +126,12 @@ export class Randomizer {
     const u = c.entry.distribution === "loguniform" ? Math.exp(x) : x;
     return c.entry.mode === "scale" ? c.nominal * u : u;
   }
+}
+
+/** Owns the visual targets when the table is the visual one, the dynamics targets otherwise. */
+function namespaceOf(table: ParamTable): (target: string) => boolean {
+  const visual = table.entries.some((e) => isVisualTarget(e.name));
+  return (target) => isVisualTarget(target) === visual;
 }
 
 /** The parameter value of a draw: scaled entries multiply the nominal; a choice is the option's index whatever the mode. */

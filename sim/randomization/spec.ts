@@ -51,3 +51,12 @@ export function validateEntry(e: RandomizationEntry, path: string): void {
   }
   if (e.min !== undefined && e.max !== undefined && e.max < e.min) throw new ConfigError(`${path}.max`, `must be >= min (${e.min})`);
 }
+
+/**
+ * Visual targets (what cameras see: visual.*, camera.*) live in their own
+ * table (render/visual-params.ts); everything else is dynamics. One spec holds
+ * both and each randomizer takes the entries of its table's namespace.
+ */
+export function isVisualTarget(target: string): boolean {
+  return target.startsWith("visual.") || target.startsWith("camera.");
+}

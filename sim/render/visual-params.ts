@@ -1,5 +1,6 @@
 import type { CameraConfig } from "../sensors/camera-config.js";
 import { ParamTable, type ParamEntry } from "../params.js";
+import { isVisualTarget } from "../randomization/spec.js";
 import type { RobotModel } from "../urdf/model.js";
 
 /** Colour of a visual without a material. */
@@ -43,10 +44,7 @@ export const CAMERA_PARAMS = ["x", "y", "z", "roll", "pitch", "yaw", "fov", "exp
 const BACKGROUND_HSV: [number, number, number] = [210, 0.08, 0.8];
 const NOMINAL_LIGHT = { azimuth: 0.9, elevation: 0.9, intensity: 0.75, ambient: 0.35, specular: 0.15 };
 
-/** True for names that belong to the visual table (the rest of a randomization spec is dynamics). */
-export function isVisualTarget(target: string): boolean {
-  return target.startsWith("visual.") || target.startsWith("camera.");
-}
+export { isVisualTarget };
 
 /** Links that have something to draw, in model order. */
 export function visibleLinks(model: RobotModel): string[] {
