@@ -57,6 +57,21 @@ export interface Projection {
   near: number;
 }
 
+/** Pixel coordinates of optical-frame point (x, y, z > 0) through the pinhole and plumb-bob distortion, into out[at], out[at + 1]. */
+export function projectPoint(proj: Projection, x: number, y: number, z: number, out: Float64Array, at: number): void {
+  let xn = x / z, yn = y / z;
+  const d = proj.distortion;
+  if (d) {
+    const r2 = xn * xn + yn * yn;
+    const radial = 1 + r2 * (d[0]! + r2 * (d[1]! + r2 * d[4]!));
+    const xd = xn * radial + 2 * d[2]! * xn * yn + d[3]! * (r2 + 2 * xn * xn);
+    yn = yn * radial + d[2]! * (r2 + 2 * yn * yn) + 2 * d[3]! * xn * yn;
+    xn = xd;
+  }
+  out[at] = proj.fx * xn + proj.cx;
+  out[at + 1] = proj.fy * yn + proj.cy;
+}
+
 /** Darkening in [1 - contrast, 1] of a procedural texture at surface coordinate (u, v) already multiplied by the scale. */
 export function textureFactor(family: number, u: number, v: number, contrast: number): number {
   switch (family) {
@@ -187,19 +202,9 @@ export class Rasterizer {
   /** Projects a convex polygon (n <= 4 vertices of x, y, z, u, v) and fills it as a fan. */
   private fillPolygon(src: Float64Array, n: number, surf: Surface, diffuse: number, spec: number, proj: Projection): void {
     const scr = this.scr;
-    const d = proj.distortion;
     for (let k = 0; k < n; k++) {
       const iz = 1 / src[k * 5 + 2]!;
-      let xn = src[k * 5]! * iz, yn = src[k * 5 + 1]! * iz;
-      if (d) {
-        const r2 = xn * xn + yn * yn;
-        const radial = 1 + r2 * (d[0]! + r2 * (d[1]! + r2 * d[4]!));
-        const xd = xn * radial + 2 * d[2]! * xn * yn + d[3]! * (r2 + 2 * xn * xn);
-        yn = yn * radial + d[2]! * (r2 + 2 * yn * yn) + 2 * d[3]! * xn * yn;
-        xn = xd;
-      }
-      scr[k * 5] = proj.fx * xn + proj.cx;
-      scr[k * 5 + 1] = proj.fy * yn + proj.cy;
+      projectPoint(proj, src[k * 5]!, src[k * 5 + 1]!, src[k * 5 + 2]!, scr, k * 5);
       scr[k * 5 + 2] = iz;
       scr[k * 5 + 3] = src[k * 5 + 3]! * iz;
       scr[k * 5 + 4] = src[k * 5 + 4]! * iz;

@@ -4,7 +4,7 @@ import type { ParamTable } from "../params.js";
 import type { CameraConfig, CameraIntrinsics } from "../sensors/camera-config.js";
 import type { RobotModel } from "../urdf/model.js";
 import { Kinematics } from "./kinematics.js";
-import { Rasterizer, textureFactor, type Lighting, type MeshArrays, type Projection, type Surface } from "./rasterizer.js";
+import { projectPoint, Rasterizer, textureFactor, type Lighting, type MeshArrays, type Projection, type Surface } from "./rasterizer.js";
 import { buildSceneGeometry, soupToArrays, type SceneGeometry } from "./scene-geometry.js";
 import { emptySoup, tessellateVisual } from "./tessellate.js";
 import { CHANNEL_ORDERS, hsvToRgb, SURFACE_PARAMS } from "./visual-params.js";
@@ -198,7 +198,9 @@ export class Renderer {
     this.setCamera(values);
     const p = transformPoint(this.camFromWorld, world);
     if (p[2] <= 0) return undefined;
-    return this.projectCamera(p[0], p[1], p[2]);
+    const uv = new Float64Array(2);
+    projectPoint(this.proj, p[0], p[1], p[2], uv, 0);
+    return [uv[0]!, uv[1]!];
   }
 
   dispose(): void {
@@ -206,18 +208,6 @@ export class Renderer {
     this.disposed = true;
   }
 
-  private projectCamera(x: number, y: number, z: number): [number, number] {
-    let xn = x / z, yn = y / z;
-    const d = this.proj.distortion;
-    if (d) {
-      const r2 = xn * xn + yn * yn;
-      const radial = 1 + r2 * (d[0]! + r2 * (d[1]! + r2 * d[4]!));
-      const xd = xn * radial + 2 * d[2]! * xn * yn + d[3]! * (r2 + 2 * xn * xn);
-      yn = yn * radial + d[2]! * (r2 + 2 * yn * yn) + 2 * d[3]! * xn * yn;
-      xn = xd;
-    }
-    return [this.proj.fx * xn + this.proj.cx, this.proj.fy * yn + this.proj.cy];
-  }
 
   private setCamera(values: Float64Array): void {
     const mount = this.options.camera.mount;
@@ -285,10 +275,8 @@ export class Renderer {
         for (let c = 0; c < 8; c++, n++) {
           const p = transformPoint(toCam, [l.corners[c * 3]!, l.corners[c * 3 + 1]!, l.corners[c * 3 + 2]!]);
           const o = (e * this.blurCorners + n) * 2;
-          if (p[2] > this.near) {
-            const uv = this.projectCamera(p[0], p[1], p[2]);
-            ends[o] = uv[0]; ends[o + 1] = uv[1];
-          } else ends[o] = ends[o + 1] = NaN;
+          if (p[2] > this.near) projectPoint(this.proj, p[0], p[1], p[2], ends, o);
+          else ends[o] = ends[o + 1] = NaN;
         }
       }
     }

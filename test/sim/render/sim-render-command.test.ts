@@ -4,16 +4,7 @@ import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PNG } from "pngjs";
-import { main } from "../../../launch/cli.js";
-import type { CommandIO } from "../../../launch/command.js";
-
-async function run(argv: string[]) {
-  let out = "";
-  let err = "";
-  const io: CommandIO = { out: (t) => void (out += t), err: (t) => void (err += t), interactive: false, signal: new AbortController().signal };
-  const code = await main(argv, io);
-  return { code, out, err };
-}
+import { runCli as run } from "../../run-cli.js";
 
 test("s2r sim render writes PNG frames and a contact sheet; randomized frames vary", async () => {
   const dir = mkdtempSync(join(tmpdir(), "s2r-render-"));
