@@ -87,6 +87,8 @@ export class Renderer {
   /** Union of the sub-poses' dirty rectangles: minX, minY, maxX, maxY. */
   private readonly touched = new Int32Array(4);
   private camFromWorld: Transform = { pos: [0, 0, 0], rot: [0, 0, 0, 1] };
+  /** Camera pose values camFromWorld was computed for. */
+  private readonly cameraKey = new Float64Array(6).fill(NaN);
   private disposed = false;
 
   constructor(
@@ -210,6 +212,18 @@ export class Renderer {
 
 
   private setCamera(values: Float64Array): void {
+    // The camera is fixed (world or a static link): its pose changes only with its pose values.
+    const key = this.cameraKey;
+    let same = true;
+    for (let i = 0; i < 6; i++) {
+      const v = values[this.idx.cameraPose[i]!]!;
+      if (key[i] !== v) { key[i] = v; same = false; }
+    }
+    const fov = values[this.idx.fov]!;
+    if (!(fov > 0)) throw new RangeError(`camera ${this.options.camera.name}: fov scale must be > 0, got ${fov}`);
+    this.proj.fx = this.intr.fx * fov;
+    this.proj.fy = this.intr.fy * fov;
+    if (same) return;
     const mount = this.options.camera.mount;
     const [ix, iy, iz, iroll, ipitch, iyaw] = this.idx.cameraPose as [number, number, number, number, number, number];
     const parent: Transform = this.mountParent < 0 ? { pos: [0, 0, 0], rot: [0, 0, 0, 1] } : this.kin.linkPoses(this.qSub)[this.mountParent]!;
@@ -217,10 +231,6 @@ export class Renderer {
     // The jitter turns the camera about its own optical axes.
     const jitter: Transform = { pos: [0, 0, 0], rot: quatFromRpy([values[iroll]!, values[ipitch]!, values[iyaw]!]) };
     this.camFromWorld = invertTransform(composeTransforms(composeTransforms(parent, mountT), jitter));
-    const fov = values[this.idx.fov]!;
-    if (!(fov > 0)) throw new RangeError(`camera ${this.options.camera.name}: fov scale must be > 0, got ${fov}`);
-    this.proj.fx = this.intr.fx * fov;
-    this.proj.fy = this.intr.fy * fov;
   }
 
   private setLight(values: Float64Array): void {
