@@ -384,17 +384,18 @@ export class Renderer {
       key[0] = this.bgVersion; key[1] = gamma; key[2] = contrast; key[3] = perm[0]!; key[4] = perm[1]!; key[5] = perm[2]!;
       toneRect(this.bgColor, undefined, 0, this.lut, perm, this.channels, this.width, 0, 0, this.width - 1, this.height - 1, this.bgTone);
     }
-    const offset = values[this.idx.brightness]! * 255 + 0.5; // + 0.5: truncation below rounds to nearest
+    const offset = values[this.idx.brightness]! * 255;
     const noise = Math.max(0, values[this.idx.noise]!) * 255;
     // Sensor noise: a fixed table of normal samples read from a per-frame random start, indexed by
     // output byte, so the rectangle requantized below gets the same noise as the pass over everything.
     const start = hashKeys(frameSeed, 0x5e45) & NOISE_MASK;
-    quantize(this.bgTone, 0, this.bgTone.length, offset, noise, this.noiseTable, start, out);
+    const bytes = new Uint8ClampedArray(out.buffer, out.byteOffset, this.frameBytes);
+    quantize(this.bgTone, 0, this.bgTone.length, offset, noise, this.noiseTable, start, bytes);
     const t = this.touched;
     if (t[2]! < 0) return;
     const ch = this.channels, W = this.width;
     toneRect(this.bgColor, this.accum, weight, this.lut, perm, ch, W, t[0]!, t[1]!, t[2]!, t[3]!, this.tone);
-    for (let y = t[1]!; y <= t[3]!; y++) quantize(this.tone, (y * W + t[0]!) * ch, (y * W + t[2]! + 1) * ch, offset, noise, this.noiseTable, start, out);
+    for (let y = t[1]!; y <= t[3]!; y++) quantize(this.tone, (y * W + t[0]!) * ch, (y * W + t[2]! + 1) * ch, offset, noise, this.noiseTable, start, bytes);
   }
 
   /** Gamma and contrast per episode into a table; brightness is an offset added per pixel (it may change every frame). */
@@ -437,18 +438,15 @@ function lookup(lut: Float32Array, v: number): number {
   return lut[i]!;
 }
 
-/** out[i] = clamp(tone[i] + offset + noise x table[start + i]) as bytes, for i in [from, to). */
-function quantize(tone: Float32Array, from: number, to: number, offset: number, noise: number, table: Float32Array, start: number, out: Uint8Array): void {
+/**
+ * out[i] = tone[i] + offset + noise x table[start + i], for i in [from, to): `out` is a clamped
+ * view, so the store clamps to 0..255 and rounds (to even at exact halves) without branches here.
+ */
+function quantize(tone: Float32Array, from: number, to: number, offset: number, noise: number, table: Float32Array, start: number, out: Uint8ClampedArray): void {
   if (noise > 0) {
-    for (let i = from; i < to; i++) {
-      const y = tone[i]! + offset + noise * table[(start + i) & NOISE_MASK]!;
-      out[i] = y < 0 ? 0 : y > 255 ? 255 : y;
-    }
+    for (let i = from; i < to; i++) out[i] = tone[i]! + offset + noise * table[(start + i) & NOISE_MASK]!;
   } else {
-    for (let i = from; i < to; i++) {
-      const y = tone[i]! + offset;
-      out[i] = y < 0 ? 0 : y > 255 ? 255 : y;
-    }
+    for (let i = from; i < to; i++) out[i] = tone[i]! + offset;
   }
 }
 
