@@ -73,6 +73,11 @@ export function setupTask<C extends TaskConfigBase>(task: TaskDefinition<C>, con
   config.robot.sensors.forEach((s, i) => {
     if (!jointNames.has(s.joint)) throw new Error(`task ${task.name}: robot.sensors[${i}].joint: no joint ${JSON.stringify(s.joint)} in ${config.robot.urdf}`);
   });
+  const linkNames = model.links.map((l) => l.name);
+  config.robot.cameras.forEach((c, i) => {
+    if (c.mount.parent !== "world" && !linkNames.includes(c.mount.parent))
+      throw new Error(`task ${task.name}: robot.cameras[${i}].mount.parent: no link ${JSON.stringify(c.mount.parent)} in ${config.robot.urdf} (links: ${linkNames.join(", ")}, or "world")`);
+  });
   const jointOrder = config.robot.sensors.map((s) => s.joint);
   const actuatorOrder = config.robot.actuators.map((a) => a.name);
   const obs = new ObservationBuilder(config.observation, jointOrder, actuatorOrder, config.controlDt);

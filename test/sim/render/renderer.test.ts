@@ -80,3 +80,30 @@ test("render rejects a wrong joint vector and a too-small output buffer, and use
   renderer.dispose();
   assert.throws(() => renderer.render([], undefined, values, { scene: 0, frame: 0 }, new Uint8Array(renderer.frameBytes)), /after dispose/);
 });
+
+test("plumb-bob distortion moves projections as the ROS model says", async () => {
+  const { cameraConfigSchema } = await import("../../../sim/sensors/camera-config.js");
+  const d = [0.1, -0.05, 0.002, -0.001, 0.01];
+  const base = testCamera();
+  const cam = cameraConfigSchema.parse({ ...base, intrinsics: { ...base.intrinsics, distortionModel: "plumb_bob", distortion: d } }, "camera");
+  const { renderer, values } = flatRenderer(robotWith(`<visual><geometry><sphere radius="0.01"/></geometry></visual>`), cam);
+  // World (0, -0.2, 0.1): optical x = 0.2, y = -0.1 at depth 1.
+  const x = 0.2, y = -0.1, r2 = x * x + y * y;
+  const radial = 1 + d[0]! * r2 + d[1]! * r2 * r2 + d[4]! * r2 * r2 * r2;
+  const xd = x * radial + 2 * d[2]! * x * y + d[3]! * (r2 + 2 * x * x);
+  const yd = y * radial + d[2]! * (r2 + 2 * y * y) + 2 * d[3]! * x * y;
+  const uv = renderer.project([0, -0.2, 0.1], values)!;
+  assert.ok(Math.abs(uv[0] - (K.fx * xd + K.cx)) < 1e-9 && Math.abs(uv[1] - (K.fy * yd + K.cy)) < 1e-9, `${uv}`);
+});
+
+test("a camera mounted on a link no URDF has, or on a moving link, is an error naming the field", async () => {
+  const { getTask } = await import("../../../sim/tasks/registry.js");
+  const { setupTask } = await import("../../../sim/env/sim-env.js");
+  const { FURUTA_CAMERA } = await import("../../../sim/tasks/furuta/config.js");
+  const task = getTask("furuta");
+  const withMount = (parent: string) => task.configSchema.parse({ robot: { cameras: [{ ...FURUTA_CAMERA, mount: { ...FURUTA_CAMERA.mount, parent } }] } }, "config");
+  assert.throws(() => setupTask(task, withMount("tripod")), /robot\.cameras\[0\]\.mount\.parent: no link "tripod"/);
+  const setup = setupTask(task, withMount("arm"));
+  const { Renderer } = await import("../../../sim/render/renderer.js");
+  assert.throws(() => new Renderer(setup.model, setup.visualTable, { camera: setup.config.robot.cameras[0]! }), /link arm is moved by a joint; a camera on a moving link is not supported/);
+});
