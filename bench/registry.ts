@@ -53,6 +53,11 @@ export const BENCHES: BenchEntry[] = [
     run: async (o) => (await import("./train.js")).benchTrain(o),
   },
   {
+    name: "render",
+    summary: "Furuta camera frames/s on one thread at 64x64 and 96x96, nominal and with the full visual randomization (motion blur included)",
+    run: async (o) => (await import("./render.js")).benchRender(o),
+  },
+  {
     name: "nn",
     summary: "Matrix kernel GFLOP/s (WebAssembly SIMD vs TypeScript fallback, same run) and GRU policy forward+backward time",
     run: async (o) => (await import("./nn.js")).benchNn(o),

@@ -32,6 +32,8 @@ export interface ParamEntry {
   /** mathjs unit (or "scale", "counts": no dimension); randomization figures written with units are converted to it. */
   unit: string;
   stage: ParamStage;
+  /** Categorical parameters: the option names; the value is an index into them. */
+  choices?: readonly string[];
 }
 
 export class ParamTable {

@@ -2,6 +2,7 @@ import { arrayOf, ConfigError, num, obj, oneOf, optional, str, type Infer, type 
 import { quantity, quantityInput, toUnit } from "../common/units.js";
 import { ACTUATOR_PARAM_UNITS as U, ACTUATOR_PARAMS, COMMAND_UNITS, type ActuatorKind } from "./actuators/actuator.js";
 import { ENCODER_PARAM_UNITS } from "./sensors/encoder.js";
+import { cameraConfigSchema, validateCameraConfig } from "./sensors/camera-config.js";
 
 /**
  * What a robot is, beyond its URDF: which joints are driven by which actuator
@@ -52,6 +53,8 @@ export const robotConfigSchema = obj({
   urdf: str(undefined),
   actuators: arrayOf(actuatorSchema, undefined, { minLength: 1 }),
   sensors: arrayOf(sensorSchema, []),
+  /** Cameras (sensors/camera-config.ts); none by default. */
+  cameras: arrayOf(cameraConfigSchema, []),
 });
 
 export type ActuatorConfig = Infer<typeof actuatorSchema>;
@@ -73,6 +76,12 @@ export function validateRobotConfig(cfg: RobotConfig, path = "robot"): RobotConf
   cfg.sensors.forEach((s, i) => {
     if (sensorNames.has(s.name)) throw new ConfigError(`${path}.sensors[${i}].name`, `duplicate sensor name ${JSON.stringify(s.name)}`);
     sensorNames.add(s.name);
+  });
+  const cameraNames = new Set<string>();
+  cfg.cameras.forEach((c, i) => {
+    if (cameraNames.has(c.name)) throw new ConfigError(`${path}.cameras[${i}].name`, `duplicate camera name ${JSON.stringify(c.name)}`);
+    cameraNames.add(c.name);
+    validateCameraConfig(c, `${path}.cameras[${i}]`);
   });
   return cfg;
 }

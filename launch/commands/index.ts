@@ -13,6 +13,7 @@ export interface CommandEntry {
 }
 
 export const COMMANDS: CommandEntry[] = [
+  { name: "sim render", summary: "Write PNG frames of the robot as its camera sees it (optionally randomized) and a contact sheet", load: async () => (await import("./sim-render.js")).command },
   { name: "sim trace", summary: "Print the simulator's trajectory under a constant voltage (fidelity checks)", load: async () => (await import("./sim-trace.js")).command },
   { name: "sim params", summary: "List every parameter a task can randomize, with nominal values and ranges", load: async () => (await import("./sim-params.js")).command },
   { name: "train", summary: "Train a policy in randomized simulation (recurrent PPO, online system identification)", load: async () => (await import("./train.js")).command },

@@ -6,6 +6,7 @@ import { encoderReading } from "../sensors/encoder.js";
 import { buildParamTable, type ParamTable } from "../params.js";
 import { ObservationBuilder } from "../observation.js";
 import { Randomizer } from "../randomization/randomizer.js";
+import { buildVisualParamTable } from "../render/visual-params.js";
 import { loadUrdf } from "../urdf/parse.js";
 import type { RobotModel } from "../urdf/model.js";
 import { PlantDivergedError, RobotPlant } from "../plant.js";
@@ -40,6 +41,9 @@ export interface TaskSetup<C extends TaskConfigBase = TaskConfigBase> {
   model: RobotModel;
   table: ParamTable;
   randomizer: Randomizer;
+  /** What the cameras see (visual-params.ts) and the visual entries of the task's randomization spec. */
+  visualTable: ParamTable;
+  visualRandomizer: Randomizer;
   spec: EnvSpec;
 }
 
@@ -51,7 +55,10 @@ export function setupTask<C extends TaskConfigBase>(task: TaskDefinition<C>, con
   validateRobotConfig(config.robot);
   const model = loadUrdf(resolveUrdfPath(config.robot.urdf));
   const table = buildParamTable(model, config.robot);
+  // One spec holds dynamics and visual entries; each table takes its own (Randomizer's default).
   const randomizer = new Randomizer(table, config.randomization);
+  const visualTable = buildVisualParamTable(model, config.robot.cameras);
+  const visualRandomizer = new Randomizer(visualTable, config.randomization);
   const substeps = Math.round(config.controlDt / config.physicsDt);
   if (substeps < 1 || Math.abs(substeps * config.physicsDt - config.controlDt) > 1e-9) {
     throw new Error(`task ${task.name}: physicsDt ${config.physicsDt} must divide controlDt ${config.controlDt}`);
@@ -65,6 +72,11 @@ export function setupTask<C extends TaskConfigBase>(task: TaskDefinition<C>, con
   });
   config.robot.sensors.forEach((s, i) => {
     if (!jointNames.has(s.joint)) throw new Error(`task ${task.name}: robot.sensors[${i}].joint: no joint ${JSON.stringify(s.joint)} in ${config.robot.urdf}`);
+  });
+  const linkNames = model.links.map((l) => l.name);
+  config.robot.cameras.forEach((c, i) => {
+    if (c.mount.parent !== "world" && !linkNames.includes(c.mount.parent))
+      throw new Error(`task ${task.name}: robot.cameras[${i}].mount.parent: no link ${JSON.stringify(c.mount.parent)} in ${config.robot.urdf} (links: ${linkNames.join(", ")}, or "world")`);
   });
   const jointOrder = config.robot.sensors.map((s) => s.joint);
   const actuatorOrder = config.robot.actuators.map((a) => a.name);
@@ -88,7 +100,7 @@ export function setupTask<C extends TaskConfigBase>(task: TaskDefinition<C>, con
     controlDt: config.controlDt,
     maxEpisodeSteps: Math.round(config.episodeSeconds / config.controlDt),
   };
-  return { task, config, model, table, randomizer, spec };
+  return { task, config, model, table, randomizer, visualTable, visualRandomizer, spec };
 }
 
 /**

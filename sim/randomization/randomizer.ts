@@ -2,7 +2,7 @@ import { ConfigError } from "../../common/schema.js";
 import type { Rng } from "../../common/rng.js";
 import type { ParamTable } from "../params.js";
 import { resolveEntryUnits } from "./entry-units.js";
-import { validateEntry, type RandomizationEntry, type ResolvedEntry } from "./spec.js";
+import { isVisualTarget, validateEntry, type RandomizationEntry, type ResolvedEntry } from "./spec.js";
 
 interface Compiled {
   /** The entry with its figures in the target's unit. */
@@ -12,6 +12,8 @@ interface Compiled {
   /** Centre and half-width of the drawn quantity (in log space for loguniform): the normalization of the privileged vector. */
   center: number;
   half: number;
+  /** "choice" entries: the option indices of the target's `choices`. */
+  choiceIndices?: number[];
 }
 
 /**
@@ -29,9 +31,15 @@ export class Randomizer {
     readonly table: ParamTable,
     spec: readonly RandomizationEntry[],
     path = "randomization",
+    /**
+     * Entries this randomizer owns; the others belong to another table and are skipped. Default: the
+     * table's namespace (dynamics and visual targets share one spec, see isVisualTarget).
+     */
+    owns: (target: string) => boolean = namespaceOf(table),
   ) {
     const seen = new Set<string>();
     spec.forEach((written, i) => {
+      if (!owns(written.target)) return;
       const p = `${path}[${i}]`;
       let index: number;
       try {
@@ -44,13 +52,15 @@ export class Randomizer {
       const param = table.entries[index]!;
       const entry = resolveEntryUnits(written, param, p);
       validateEntry(entry, p);
+      const target = entry.target;
       if (entry.when === "step" && param.stage === "model") {
         throw new ConfigError(`${p}.when`, `${entry.target} changes the rigid-body model and can only be drawn per episode`);
       }
-      if (entry.mode === "scale" && param.nominal === 0) {
+      const choices = choiceIndices(entry, param.choices, target, p);
+      if (entry.mode === "scale" && entry.distribution !== "choice" && param.nominal === 0) {
         throw new ConfigError(`${p}.mode`, `${entry.target} has a nominal value of 0, so scaling it does nothing; use "mode": "absolute"`);
       }
-      const c: Compiled = { entry, index, nominal: param.nominal, ...normalization(entry) };
+      const c: Compiled = { entry, index, nominal: param.nominal, ...normalization(entry), ...choices };
       (entry.when === "episode" ? this.episode : this.step).push(c);
     });
     this.privilegedNames = this.episode.map((c) => c.entry.target);
@@ -69,8 +79,8 @@ export class Randomizer {
     out.set(this.table.nominal());
     for (let k = 0; k < this.episode.length; k++) {
       const c = this.episode[k]!;
-      const u = draw(c.entry, rng);
-      out[c.index] = c.entry.mode === "scale" ? c.nominal * u : u;
+      const u = draw(c, rng);
+      out[c.index] = valueOf(c, u);
       if (privileged) privileged[k] = normalize(c, u);
     }
   }
@@ -79,8 +89,8 @@ export class Randomizer {
   applyStep(rng: Rng, episodeValues: Float64Array, out: Float64Array): void {
     if (out !== episodeValues) out.set(episodeValues);
     for (const c of this.step) {
-      const u = draw(c.entry, rng);
-      out[c.index] = c.entry.mode === "scale" ? c.nominal * u : u;
+      const u = draw(c, rng);
+      out[c.index] = valueOf(c, u);
     }
   }
 
@@ -121,9 +131,39 @@ export class Randomizer {
   }
 }
 
-function draw(e: ResolvedEntry, rng: Rng): number {
+/** Owns the visual targets when the table is the visual one, the dynamics targets otherwise. */
+function namespaceOf(table: ParamTable): (target: string) => boolean {
+  const visual = table.entries.some((e) => isVisualTarget(e.name));
+  return (target) => isVisualTarget(target) === visual;
+}
+
+/** The parameter value of a draw: scaled entries multiply the nominal; a choice is the option's index whatever the mode. */
+function valueOf(c: Compiled, u: number): number {
+  return c.entry.mode === "scale" && !c.choiceIndices ? c.nominal * u : u;
+}
+
+/** A "choice" entry names options of a categorical target; anything else on a categorical target is an error. */
+function choiceIndices(e: ResolvedEntry, choices: readonly string[] | undefined, target: string, path: string): { choiceIndices?: number[] } {
+  if (e.distribution !== "choice") {
+    if (choices) throw new ConfigError(`${path}.distribution`, `${target} is categorical (${choices.join(", ")}): use "distribution": "choice" with "choices"`);
+    return {};
+  }
+  if (!choices) throw new ConfigError(`${path}.distribution`, `${target} is a number, not categorical: "choice" applies to categorical targets only`);
+  return {
+    choiceIndices: e.choices!.map((name, k) => {
+      const i = choices.indexOf(name);
+      if (i < 0) throw new ConfigError(`${path}.choices[${k}]`, `unknown option ${JSON.stringify(name)} for ${target} (options: ${choices.join(", ")})`);
+      return i;
+    }),
+  };
+}
+
+function draw(c: Compiled, rng: Rng): number {
+  const e = c.entry;
   let u: number;
   switch (e.distribution) {
+    case "choice":
+      return c.choiceIndices![rng.int(c.choiceIndices!.length)]!;
     case "uniform":
       u = rng.uniform(e.low!, e.high!);
       break;
@@ -151,6 +191,9 @@ function normalization(e: ResolvedEntry): { center: number; half: number } {
       return { center: (Math.log(e.low!) + Math.log(e.high!)) / 2, half: (Math.log(e.high!) - Math.log(e.low!)) / 2 };
     case "normal":
       return { center: e.mean ?? (e.mode === "scale" ? 1 : 0), half: e.std! };
+    case "choice":
+      // An index is not a magnitude: centre 0 and half-width 0 make its privileged value 0.
+      return { center: 0, half: 0 };
   }
 }
 

@@ -11,7 +11,9 @@ import { quantityInput } from "../../common/units.js";
  *   { "target": "joints.arm_joint.disturbance", "distribution": "normal", "mode": "absolute", "mean": 0, "std": 0.002, "when": "step" }
  *
  * "extremes" draws `low` or `high` with equal probability (held-out tests at
- * the edges of, or beyond, the training ranges).
+ * the edges of, or beyond, the training ranges). "choice" draws one of
+ * `choices` with equal probability, for categorical targets (a texture family,
+ * a channel order): { "target": "visual.links.arm.texture", "distribution": "choice", "choices": ["flat", "stripes"] }.
  *
  * Targets are checked against the robot's table when a task loads: an unknown
  * target is an error, never a silent no-op. Figures of an absolute entry may
@@ -21,7 +23,7 @@ import { quantityInput } from "../../common/units.js";
  */
 export const randomizationEntrySchema = obj({
   target: str(undefined),
-  distribution: oneOf(["uniform", "normal", "loguniform", "extremes"] as const, "uniform"),
+  distribution: oneOf(["uniform", "normal", "loguniform", "extremes", "choice"] as const, "uniform"),
   mode: oneOf(["scale", "absolute"] as const, "scale"),
   low: optional(quantityInput()),
   high: optional(quantityInput()),
@@ -30,6 +32,8 @@ export const randomizationEntrySchema = obj({
   /** Limits applied after drawing (useful for normal distributions). */
   min: optional(quantityInput()),
   max: optional(quantityInput()),
+  /** Options of a "choice" distribution (names the target's table entry lists). */
+  choices: optional(arrayOf(str(undefined), undefined, { minLength: 1 })),
   when: oneOf(["episode", "step"] as const, "episode"),
 });
 
@@ -48,10 +52,21 @@ export function validateEntry(e: ResolvedEntry, path: string): void {
     if (e.high === undefined) throw new ConfigError(`${path}.high`, `required for a ${e.distribution} distribution`);
     if (e.high < e.low) throw new ConfigError(`${path}.high`, `must be >= low (${e.low}), got ${e.high}`);
     if (e.distribution === "loguniform" && e.low <= 0) throw new ConfigError(`${path}.low`, `must be > 0 for a loguniform distribution, got ${e.low}`);
+  } else if (e.distribution === "choice") {
+    if (e.choices === undefined) throw new ConfigError(`${path}.choices`, "required for a choice distribution");
   } else {
     if (e.std === undefined) throw new ConfigError(`${path}.std`, "required for a normal distribution");
     if (e.std < 0) throw new ConfigError(`${path}.std`, `must be >= 0, got ${e.std}`);
     if (e.mean === undefined && e.mode === "absolute") throw new ConfigError(`${path}.mean`, "required for an absolute normal distribution");
   }
   if (e.min !== undefined && e.max !== undefined && e.max < e.min) throw new ConfigError(`${path}.max`, `must be >= min (${e.min})`);
+}
+
+/**
+ * Visual targets (what cameras see: visual.*, camera.*) live in their own
+ * table (render/visual-params.ts); everything else is dynamics. One spec holds
+ * both and each randomizer takes the entries of its table's namespace.
+ */
+export function isVisualTarget(target: string): boolean {
+  return target.startsWith("visual.") || target.startsWith("camera.");
 }

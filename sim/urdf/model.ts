@@ -1,7 +1,8 @@
 /**
  * The robot description the simulator consumes: a URDF tree reduced to what
- * rigid-body dynamics needs (no visuals, no collisions). Plain data, so domain
- * randomization can copy and perturb it before `RobotSim.rebuild`.
+ * rigid-body dynamics needs, plus the visual geometry the renderer draws (no
+ * collisions). Plain data, so domain randomization can copy and perturb it
+ * before `RobotSim.rebuild`.
  *
  * Units are SI (m, kg, kg m², rad, N, N m, s). Angles in `rpy` follow URDF:
  * fixed-axis roll about X, then pitch about Y, then yaw about Z.
@@ -25,10 +26,32 @@ export interface Inertia {
   izz: number;
 }
 
+/** Visual shapes, in the frame given by the visual's origin (URDF conventions: box centred, cylinder along z and centred). */
+export type VisualGeometry =
+  | { kind: "box"; size: Vec3 }
+  | { kind: "cylinder"; radius: number; length: number }
+  | { kind: "sphere"; radius: number }
+  /** A mesh read from an STL or OBJ file next to the URDF, already scaled: triangle soup [x0 y0 z0 x1 ... ] in m. */
+  | { kind: "mesh"; file: string; triangles: number[] };
+
+/** Linear RGBA in [0, 1]; `name` when it came from (or defines) a named <material>. */
+export interface VisualMaterial {
+  name?: string;
+  rgba: [number, number, number, number];
+}
+
+export interface VisualModel {
+  origin: Pose;
+  geometry: VisualGeometry;
+  material?: VisualMaterial;
+}
+
 export interface LinkModel {
   name: string;
   /** Absent for massless links (only allowed where nothing moves them, e.g. the fixed root). */
   inertial?: { mass: number; origin: Pose; inertia: Inertia };
+  /** What the camera sees of this link; absent or empty when the URDF gives no <visual>. */
+  visuals?: VisualModel[];
 }
 
 export type JointType = "revolute" | "continuous" | "prismatic" | "fixed";

@@ -1,13 +1,17 @@
 /**
  * URDF text -> RobotModel. Reads the dynamics-relevant subset of URDF (links
- * with <inertial>, joints with origin/axis/limit/dynamics) and ignores visuals,
- * collisions, materials, transmissions and gazebo tags. Every error names the
- * source, line and element.
+ * with <inertial>, joints with origin/axis/limit/dynamics) and the visuals
+ * (box, cylinder, sphere, STL/OBJ meshes next to the URDF, colour materials,
+ * named at robot level or inline); ignores collisions, textures,
+ * transmissions and gazebo tags. Every error names the source, line and
+ * element.
  */
 import { readFileSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import { parseMeshFile } from "./mesh.js";
 import { normalize, type Vec3 } from "../physics/math.js";
 import { UrdfError } from "./errors.js";
-import type { Inertia, JointModel, JointType, LinkModel, Pose, RobotModel } from "./model.js";
+import type { Inertia, JointModel, JointType, LinkModel, Pose, RobotModel, VisualGeometry, VisualMaterial, VisualModel } from "./model.js";
 import { checkTree } from "./validate.js";
 import { parseXml, XmlError, type XmlElement } from "./xml.js";
 
@@ -19,8 +23,12 @@ const UNSUPPORTED_JOINT_TYPES: Record<string, string> = {
   planar: "planar joints are not supported: model the motion with two prismatic joints and a revolute joint",
 };
 
-/** Parses URDF text. `source` names it in errors (a file path, or "<string>"). */
-export function parseUrdf(xml: string, source = "<string>"): RobotModel {
+/**
+ * Parses URDF text. `source` names it in errors (a file path, or "<string>");
+ * `meshDir` is where <mesh> files are looked up (the URDF's folder when loaded
+ * from a file; without it a <mesh> is an error).
+ */
+export function parseUrdf(xml: string, source = "<string>", meshDir?: string): RobotModel {
   let root: XmlElement;
   try {
     root = parseXml(xml);
@@ -28,7 +36,7 @@ export function parseUrdf(xml: string, source = "<string>"): RobotModel {
     if (e instanceof XmlError) throw new UrdfError(source, e.line, "", `malformed XML: ${e.problem}`);
     throw e;
   }
-  return new UrdfReader(source).robot(root);
+  return new UrdfReader(source, meshDir).robot(root);
 }
 
 /** Reads and parses a URDF file. */
@@ -39,13 +47,17 @@ export function loadUrdf(file: string): RobotModel {
   } catch (e) {
     throw new UrdfError(file, undefined, "", `cannot read file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
-  return parseUrdf(text, file);
+  return parseUrdf(text, file, dirname(file));
 }
 
 class UrdfReader {
   private readonly lines = new Map<string, number>();
+  private readonly materials = new Map<string, VisualMaterial>();
 
-  constructor(private readonly source: string) {}
+  constructor(
+    private readonly source: string,
+    private readonly meshDir: string | undefined,
+  ) {}
 
   private fail(el: XmlElement, owner: string, problem: string): never {
     throw new UrdfError(this.source, el.line, owner, problem);
@@ -57,6 +69,14 @@ class UrdfReader {
     this.lines.set("robot:", root.line);
     const links: LinkModel[] = [];
     const joints: JointModel[] = [];
+    // Robot-level materials first: a link may use one declared further down.
+    for (const el of root.children) {
+      if (el.name !== "material") continue;
+      const m = this.material(el, "<robot>");
+      if (!m.rgba) this.fail(el, `material "${m.name}"`, "a robot-level <material> needs a <color rgba=...> (textures are not supported)");
+      if (this.materials.has(m.name!)) this.fail(el, `material "${m.name}"`, "defined twice");
+      this.materials.set(m.name!, { name: m.name!, rgba: m.rgba });
+    }
     for (const el of root.children) {
       if (el.name === "link") links.push(this.link(el));
       else if (el.name === "joint") joints.push(this.joint(el));
@@ -70,8 +90,10 @@ class UrdfReader {
     const name = this.attr(el, "<link>", "name");
     const owner = `link "${name}"`;
     this.lines.set(`link:${name}`, el.line); // the last declaration: for a duplicate, the one at fault
+    const visualEls = el.children.filter((c) => c.name === "visual");
+    const visuals = visualEls.length ? { visuals: visualEls.map((v) => this.visual(v, owner)) } : {};
     const inertialEl = this.single(el, owner, "inertial");
-    if (!inertialEl) return { name };
+    if (!inertialEl) return { name, ...visuals };
     const massEl = this.single(inertialEl, owner, "mass");
     if (!massEl) this.fail(inertialEl, owner, "<inertial> has no <mass>");
     const mass = this.number(massEl, owner, "value");
@@ -80,7 +102,87 @@ class UrdfReader {
     if (!inertiaEl) this.fail(inertialEl, owner, "<inertial> has no <inertia>");
     const inertia = {} as Inertia;
     for (const k of ["ixx", "ixy", "ixz", "iyy", "iyz", "izz"] as const) inertia[k] = this.number(inertiaEl, owner, k);
-    return { name, inertial: { mass, origin: this.pose(inertialEl, owner), inertia } };
+    return { name, inertial: { mass, origin: this.pose(inertialEl, owner), inertia }, ...visuals };
+  }
+
+  private visual(el: XmlElement, owner: string): VisualModel {
+    const geomEl = this.single(el, owner, "geometry");
+    if (!geomEl) this.fail(el, owner, "<visual> has no <geometry>");
+    if (geomEl.children.length !== 1) this.fail(geomEl, owner, `<geometry> needs exactly one shape (box, cylinder, sphere or mesh), got ${geomEl.children.length}`);
+    const shape = geomEl.children[0]!;
+    const positive = (attr: string): number => {
+      const v = this.number(shape, owner, attr);
+      if (!(v > 0)) this.fail(shape, owner, `<${shape.name} ${attr}> must be positive, got ${v}`);
+      return v;
+    };
+    let geometry: VisualGeometry;
+    switch (shape.name) {
+      case "box": {
+        const size = this.vector(shape, owner, "size", undefined);
+        if (!size.every((x) => x > 0)) this.fail(shape, owner, `<box size> must be three positive numbers, got ${size.join(" ")}`);
+        geometry = { kind: "box", size };
+        break;
+      }
+      case "cylinder":
+        geometry = { kind: "cylinder", radius: positive("radius"), length: positive("length") };
+        break;
+      case "sphere":
+        geometry = { kind: "sphere", radius: positive("radius") };
+        break;
+      case "mesh":
+        geometry = this.mesh(shape, owner);
+        break;
+      default:
+        this.fail(shape, owner, `unknown geometry <${shape.name}> (supported: box, cylinder, sphere, mesh)`);
+    }
+    const matEl = this.single(el, owner, "material");
+    let material: VisualMaterial | undefined;
+    if (matEl) {
+      const m = this.material(matEl, owner);
+      if (m.rgba) material = m.name ? { name: m.name, rgba: m.rgba } : { rgba: m.rgba };
+      else {
+        material = this.materials.get(m.name!);
+        if (!material) this.fail(matEl, owner, `material "${m.name}" is not defined at robot level and has no <color>${this.materials.size ? ` (defined: ${[...this.materials.keys()].join(", ")})` : ""}`);
+      }
+    }
+    return { origin: this.pose(el, owner), geometry, ...(material ? { material } : {}) };
+  }
+
+  /** A <material> element: its name and its colour when it has one. */
+  private material(el: XmlElement, owner: string): { name?: string; rgba?: [number, number, number, number] } {
+    const name = el.attributes.get("name")?.value.trim() || undefined;
+    const colorEl = this.single(el, owner, "color");
+    if (!name && !colorEl) this.fail(el, owner, "<material> needs a name or a <color rgba=...>");
+    if (!colorEl) return { name };
+    const a = colorEl.attributes.get("rgba");
+    if (!a) this.fail(colorEl, owner, '<color> is missing the "rgba" attribute');
+    const parts = a.value.trim().split(/\s+/).map(parseNumber);
+    if (parts.length !== 4 || parts.some((x) => x === undefined || x < 0 || x > 1))
+      throw new UrdfError(this.source, a.line, owner, `<color rgba="${a.value}">: expected four numbers in [0, 1]`);
+    return { name, rgba: parts as [number, number, number, number] };
+  }
+
+  private mesh(el: XmlElement, owner: string): VisualGeometry {
+    const uri = this.attr(el, owner, "filename");
+    // package:// and file:// URIs name files by ROS package; only the file next to the URDF is looked for.
+    const file = basename(uri.replace(/^(package|file):\/\//, ""));
+    if (!this.meshDir) this.fail(el, owner, `mesh "${uri}": meshes are read from the URDF's folder, and this URDF was not read from a file`);
+    const path = join(this.meshDir, file);
+    let bytes: Uint8Array;
+    try {
+      bytes = readFileSync(path);
+    } catch (e) {
+      this.fail(el, owner, `mesh "${uri}": cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); mesh files must sit next to the URDF`);
+    }
+    let triangles: number[];
+    try {
+      triangles = parseMeshFile(bytes, file);
+    } catch (e) {
+      this.fail(el, owner, `mesh "${uri}": ${(e as Error).message}`);
+    }
+    const s = this.vector(el, owner, "scale", [1, 1, 1]);
+    for (let i = 0; i < triangles.length; i++) triangles[i] = triangles[i]! * s[i % 3]!;
+    return { kind: "mesh", file, triangles };
   }
 
   private joint(el: XmlElement): JointModel {

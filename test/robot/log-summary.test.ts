@@ -3,8 +3,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { main } from "../../launch/cli.js";
-import type { CommandIO } from "../../launch/command.js";
+import { runCli } from "../run-cli.js";
 import { SessionLog } from "../../robot/log/session-log.js";
 import { percentiles } from "../../robot/log/summarize.js";
 
@@ -16,13 +15,7 @@ const ms = (v: number) => T0 + BigInt(Math.round(v * 1e6));
 /** The logs' clock (start and end of session); messages carry their own times. */
 let clock = ms(0);
 
-async function run(argv: string[]) {
-  let out = "";
-  let err = "";
-  const io: CommandIO = { out: (t) => void (out += t), err: (t) => void (err += t), interactive: false, signal: new AbortController().signal };
-  const code = await main(argv, io);
-  return { code, out, err };
-}
+const run = (argv: string[]) => runCli(argv);
 
 /** 2 s at 500 Hz: the period alternates 1.9/2.1 ms, with 3 misses; `events` info events and 2 errors. */
 async function writeRun(file: string, events: number) {

@@ -3,6 +3,8 @@ import { quantity } from "../../../common/units.js";
 import { observationConfigSchema } from "../../observation.js";
 import { randomizationSpecSchema } from "../../randomization/spec.js";
 import { robotConfigSchema } from "../../robot-config.js";
+import { opticalRpyLookingAt } from "../../sensors/look-at.js";
+import { heavyVisualRandomization } from "../../render/heavy-visual-spec.js";
 
 /**
  * The Furuta pendulum task: swing up and balance (shared/rigs/furuta.md).
@@ -58,6 +60,24 @@ const furutaSchema = obj({
   init: furutaInitSchema,
 });
 
+/**
+ * A 320 x 240 camera on a tripod 0.36 m from the shaft, in front and above,
+ * looking at the arm's plane: both arm stops and the pendulum up and down stay
+ * inside the image (test/sim/render/furuta-camera.test.ts checks it).
+ * Horizontal field of view 2 atan(160 / 230) = 70 degrees.
+ */
+const CAMERA_EYE: [number, number, number] = [0.29, 0.14, 0.15];
+const CAMERA_TARGET: [number, number, number] = [0, 0, 0.0];
+export const FURUTA_CAMERA = {
+  name: "front",
+  mount: { parent: "world", xyz: CAMERA_EYE, rpy: opticalRpyLookingAt(CAMERA_EYE, CAMERA_TARGET) },
+  intrinsics: { width: 320, height: 240, fx: 230, fy: 230, cx: 159.5, cy: 119.5, distortionModel: "none", distortion: [] },
+  frameRate: 30,
+  exposure: 0.008,
+  latency: 0.02,
+  encoding: "rgb8",
+};
+
 const scale20 = (target: string) => ({ target, distribution: "uniform", mode: "scale", low: 0.8, high: 1.2 });
 
 export const FURUTA_DEFAULTS = {
@@ -69,6 +89,7 @@ export const FURUTA_DEFAULTS = {
       { name: "arm", joint: "arm_joint", countsPerRev: 4096, offset: 0, noise: 0 },
       { name: "pendulum", joint: "pendulum_joint", countsPerRev: 4096, offset: 0, noise: 0 },
     ],
+    cameras: [FURUTA_CAMERA],
   },
   controlDt: 0.01,
   // 5 ms steps of 25 solver substeps of 0.2 ms: the cheapest setting that keeps the
@@ -114,6 +135,8 @@ export const FURUTA_DEFAULTS = {
     // Residual calibration error: calibration finds the zeros within +-5 counts.
     { target: "sensors.arm.offset", distribution: "uniform", mode: "absolute", low: -5 * COUNT, high: 5 * COUNT },
     { target: "sensors.pendulum.offset", distribution: "uniform", mode: "absolute", low: -5 * COUNT, high: 5 * COUNT },
+    // What the camera sees (the dynamics ignore these entries; the renderer reads them).
+    ...heavyVisualRandomization(["base", "arm", "pendulum"], FURUTA_CAMERA.name),
   ],
   reward: {},
   success: {},
