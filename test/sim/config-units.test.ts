@@ -5,6 +5,7 @@ import { quantityName } from "../../common/units.js";
 import { setupTask } from "../../sim/env/sim-env.js";
 import { getTask, listTasks } from "../../sim/tasks/registry.js";
 import { FURUTA_DEFAULTS } from "../../sim/tasks/furuta/config.js";
+import { isVisualTarget } from "../../sim/randomization/spec.js";
 
 test("every parameter of every task's table carries a unit that names a quantity", () => {
   for (const task of listTasks()) {
@@ -26,6 +27,7 @@ function furutaWithUnits() {
   for (const s of robot.sensors) Object.assign(s, { offset: "0 deg", noise: "0 rad" });
   const abs = (target: string, low: string, high: string) => ({ target, distribution: "uniform", mode: "absolute", low, high });
   const randomization = (FURUTA_DEFAULTS.randomization as any[]).map((e) => {
+    if (isVisualTarget(e.target)) return e; // what the camera sees: colours, textures, light (their own table, test/sim/render)
     if (e.mode === "scale") return { ...e, low: `${Math.round(e.low * 100)} %`, high: `${Math.round(e.high * 100)} %` };
     switch (e.target) {
       case "joints.arm_joint.friction": return abs(e.target, "0 N m", "3 mN m");
