@@ -19,6 +19,8 @@ export const command: Command = {
       resume: { kind: "string", description: "continue the run in DIR from its checkpoint", value: "DIR" },
       params: { kind: "string", description: "identified parameters (s2r sysid fit): re-centre the randomization on them", value: "params.json" },
       quiet: { kind: "boolean", description: "no progress bar" },
+      ray: { kind: "string", implicit: "local", description: "step the environments on a Ray cluster (ADDRESS as given by `ray start --head`, \"auto\" for the one this machine joined, bare --ray: a local Ray instance); needs scripts/install-ray.sh", value: "ADDRESS" },
+      "ray-workers": { kind: "integer", description: "rollout workers on Ray (one CPU each; the envs are split between them in blocks of 16)", default: 2, value: "N" },
     },
     details: "Writes DIR/checkpoint.json (atomically), DIR/metrics.csv, DIR/report.html and DIR/config.json. Ctrl-C saves a checkpoint; --resume DIR continues it.",
   },
@@ -55,7 +57,20 @@ export const command: Command = {
     outDir ??= join("runs", `${taskName}-${new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19)}`);
     if (!resume && existsSync(join(outDir, "checkpoint.json"))) throw new UsageError(`s2r train: ${outDir} already holds a run; use --resume ${outDir} or another --out`);
     io.err(`s2r train ${taskName}: ${config.policy.arch}${config.policy.osi === "up" ? " + OSI" : ""}, ${config.run.numEnvs} envs on ${config.run.workers} workers, ${config.run.totalSteps} steps -> ${outDir}\n`);
+    let rollouts;
+    if (args.options.ray !== undefined) {
+      const workers = args.options["ray-workers"] as number;
+      if (!(workers >= 1)) throw new UsageError(`s2r train: --ray-workers must be >= 1, got ${workers}`);
+      // Only a --ray run loads the Ray code (and needs Python).
+      const { RayRollouts } = await import("../ray/ray-rollouts.js");
+      const address = args.options.ray === "local" ? undefined : (args.options.ray as string);
+      const { mkdirSync } = await import("node:fs");
+      mkdirSync(outDir, { recursive: true });
+      rollouts = RayRollouts.factory({ address, workers, logFile: join(outDir, "ray.log") });
+      io.err(`s2r train: rollouts on Ray (${address ?? "a local instance"}), ${workers} workers; Ray's messages go to ${join(outDir, "ray.log")}\n`);
+    }
     const result = await train({
+      rollouts,
       taskName,
       config,
       outDir,
