@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { openSync, closeSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import type { Rng } from "../../common/rng.js";
 import { encodeFrame, FrameReader, type Frame } from "../../common/frames.js";
 import type { RolloutEpisode } from "../../policies/rollout-collector.js";
@@ -19,6 +19,8 @@ export interface RayRolloutOptions {
   logFile: string;
   /** Actor restarts allowed per worker (Ray's max_restarts). */
   maxRestarts?: number;
+  /** Give up when the cluster has not placed every worker within this (default 300 s: Ray starts slowly on a loaded machine). */
+  startTimeoutMs?: number;
 }
 
 /** What the last rollout moved and how long it took, as the learner sees it. */
@@ -79,16 +81,23 @@ export class RayRollouts implements RolloutSource {
       closeSync(logFd);
       const r = new RayRollouts(proc, slices, ctx.model, ctx.log);
       try {
-        const ready = await r.request(
+        const timeoutMs = o.startTimeoutMs ?? 300_000;
+        let timer: NodeJS.Timeout | undefined;
+        const timeout = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`ray: the cluster at ${o.address ?? "(local instance)"} did not place ${slices.length} rollout workers (one CPU each) within ${timeoutMs / 1000} s; see ${o.logFile}`)), timeoutMs);
+        });
+        const placing = r.request(
           {
             op: "init",
             address: o.address ?? null,
             maxRestarts: o.maxRestarts ?? 10,
-            workerCommand: [process.execPath, join(PACKAGE_ROOT, "dist", "launch", "ray", "rollout-worker.js")],
+            // --run names the run on every worker's command line (ps shows whose worker it is).
+            workerCommand: [process.execPath, join(PACKAGE_ROOT, "dist", "launch", "ray", "rollout-worker.js"), "--run", dirname(o.logFile)],
             workers: slices.map((s) => ({ task: ctx.taskName, config: ctx.config, envSeed: ctx.envSeed, slice: { ...s, total: N } })),
           },
           [],
         );
+        const ready = await Promise.race([placing, timeout]).finally(() => clearTimeout(timer));
         const nodes = ready.header.workers as { node: string; host: string; pid: number }[];
         r.pids = nodes.map((w) => w.pid);
         ctx.log(`ray: ${slices.length} rollout workers on ${new Set(nodes.map((w) => w.node)).size} node(s) of ${ready.header.address}: ` + nodes.map((w, i) => `envs ${slices[i]!.first}..${slices[i]!.first + slices[i]!.count - 1} on ${w.host} (${w.node.slice(0, 8)})`).join(", "));
@@ -138,7 +147,7 @@ export class RayRollouts implements RolloutSource {
   }
 
   async close(): Promise<void> {
-    if (!this.exited) {
+    if (!this.exited && this.proc.exitCode === null) {
       const gone = new Promise<void>((r) => this.proc.once("exit", () => r()));
       this.proc.stdin!.end(encodeFrame({ op: "close" }));
       const t = setTimeout(() => this.proc.kill("SIGTERM"), 20_000);

@@ -12,6 +12,9 @@ os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
 _out = os.fdopen(os.dup(1), "w")
 os.dup2(2, 1)
 
+from .loopback import use_loopback  # noqa: E402
+
+use_loopback()
 from ray.cluster_utils import Cluster  # noqa: E402
 
 
@@ -20,7 +23,7 @@ def main():
     p.add_argument("--nodes", type=int, default=2)
     p.add_argument("--cpus", type=int, default=1)
     a = p.parse_args()
-    node = {"num_cpus": a.cpus, "node_ip_address": "127.0.0.1"}
+    node = {"num_cpus": a.cpus}
     cluster = Cluster(initialize_head=True, head_node_args={**node, "include_dashboard": False})
     try:
         for _ in range(a.nodes - 1):

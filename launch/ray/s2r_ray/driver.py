@@ -15,19 +15,26 @@ _frames_out = os.fdopen(os.dup(1), "wb")
 os.dup2(2, 1)
 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
 
-import ray  # noqa: E402
-
 from .frames import read_frame, write_frame  # noqa: E402
-from .rollout_actor import RolloutActor  # noqa: E402
+from .loopback import is_loopback, use_loopback  # noqa: E402
+
+ray = None
 
 
 def connect(address):
+    """Joins the cluster at `address`, or starts a local instance bound to 127.0.0.1."""
+    global ray
+    if not address or is_loopback(address):
+        use_loopback()
+    import ray as _ray
+
+    ray = _ray
     package = os.path.dirname(os.path.abspath(__file__))
     runtime_env = {"py_modules": [package], "env_vars": {"RAY_USAGE_STATS_ENABLED": "0"}}
     if address:
         ray.init(address=address, runtime_env=runtime_env, log_to_driver=True)
     else:
-        ray.init(include_dashboard=False, _node_ip_address="127.0.0.1", runtime_env=runtime_env, log_to_driver=True)
+        ray.init(include_dashboard=False, runtime_env=runtime_env, log_to_driver=True)
 
 
 def main():
@@ -38,6 +45,7 @@ def main():
         if header.get("op") != "init":
             raise RuntimeError(f"expected init, got {header.get('op')}")
         connect(header.get("address"))
+        from .rollout_actor import RolloutActor
         restarts = int(header.get("maxRestarts", 10))
         actors = [
             RolloutActor.options(max_restarts=restarts, max_task_retries=restarts, scheduling_strategy="SPREAD").remote(w, header["workerCommand"])
@@ -75,7 +83,7 @@ def main():
                 ray.get([a.close.remote() for a in actors], timeout=15)
             except Exception:
                 pass
-        if ray.is_initialized():
+        if ray is not None and ray.is_initialized():
             ray.shutdown()
     return 0
 
