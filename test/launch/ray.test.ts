@@ -117,3 +117,19 @@ test("a rollout worker killed mid-training is restarted by Ray, its rollout redo
   assert.equal(checkpoint(out).progress.update, updates);
   assert.equal(metrics(out).length, updates + 1);
 });
+
+test("a 4-trial sweep on Ray Tune (ASHA on) completes with its results table", { skip, timeout: 300_000 }, async () => {
+  const cfg = configFile("sweep", { totalSteps: 3 * 32 * 32 });
+  const grid = join(dir, "grid.json");
+  writeFileSync(grid, JSON.stringify({ "ppo.learningRate": [0.001, 0.0003], "run.seed": [1, 2] }));
+  const out = join(dir, "sweep");
+  const r = await runS2r(["sweep", "furuta", "--grid", grid, "--config", cfg, "--out", out, "--ray", cluster!.address, "--asha"]);
+  assert.equal(r.code, 0, r.stderr);
+  const lines = readFileSync(join(out, "results.csv"), "utf8").trim().split("\n");
+  assert.equal(lines[0], "trial,status,ppo.learningRate,run.seed,updates,steps,successRate,bestSuccessRate,meanReturn,wallSeconds");
+  assert.equal(lines.length, 5);
+  for (const l of lines.slice(1)) assert.match(l, /^trial-00\d,(completed|stopped),/);
+  // Trial 0 (lr 0.001, seed 1) ran to the end or was stopped by ASHA; either way its metrics reached Tune's table.
+  assert.ok(existsSync(join(out, "report.html")));
+  assert.match(readFileSync(join(out, "report.html"), "utf8"), /trial-003/);
+});
