@@ -19,6 +19,9 @@ if ! command -v "$PY" >/dev/null; then
   echo "install-ray: $PY not found; install Python 3.9+ (e.g. apt-get install python3 python3-venv)" >&2
   exit 1
 fi
-"$PY" -m venv "$VENV"
+if ! "$PY" -m venv "$VENV"; then
+  echo "install-ray: '$PY -m venv' failed; on Debian/Ubuntu: apt-get install python3-venv" >&2
+  exit 1
+fi
 "$VENV/bin/pip" install --quiet --disable-pip-version-check "ray[tune]==$RAY_VERSION" msgpack numpy pyarrow
 echo "install-ray: ray $RAY_VERSION installed in $VENV"
