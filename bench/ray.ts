@@ -86,6 +86,8 @@ export async function benchRay(o: { quick: boolean; log: (l: string) => void }):
     rmSync(dir, { recursive: true, force: true });
   }
   const t = two.transfer!;
+  const stepsPerUpdate = 64 * 128;
+  const perCpuSecond = (m: Measured) => stepsPerUpdate / (mean(m.transfer!.map((x) => x.workerCpuMs)) / 1000);
   const overheadMs = mean(t.map((x) => x.roundTripMs - x.workerMs));
   return {
     updates,
@@ -95,6 +97,9 @@ export async function benchRay(o: { quick: boolean; log: (l: string) => void }):
     ray1StepsPerSecond: Math.round(one.rolloutStepsPerSecond),
     ray2StepsPerSecond: Math.round(two.rolloutStepsPerSecond),
     ray2OverRay1: +(two.rolloutStepsPerSecond / one.rolloutStepsPerSecond).toFixed(3),
+    /** Steps per CPU-second of the workers' processes: equal for 1 and 2 workers when splitting costs nothing and only free cores limit the speed-up. */
+    ray1StepsPerWorkerCpuSecond: Math.round(perCpuSecond(one)),
+    ray2StepsPerWorkerCpuSecond: Math.round(perCpuSecond(two)),
     ray2OverLocalPool: +(two.rolloutStepsPerSecond / local.rolloutStepsPerSecond).toFixed(3),
     localUpdateSeconds: +local.updateSeconds.toFixed(3),
     ray2UpdateSeconds: +two.updateSeconds.toFixed(3),

@@ -31,6 +31,8 @@ export interface TransferStats {
   roundTripMs: number;
   /** The slowest worker's own time (load weights + step its envs). */
   workerMs: number;
+  /** CPU time of every worker's process, summed (how much the rollout cost, whatever the cores' load). */
+  workerCpuMs: number;
   /** Driver's view: ray.put of the weights through ray.get of every result. */
   driverMs: number;
   restarts: number;
@@ -114,7 +116,7 @@ export class RayRollouts implements RolloutSource {
     const t0 = performance.now();
     const w = packWeights(this.model);
     const reply = await this.request({ op: "rollout", rng: rng.getState(), normCount: w.normCount }, [w.params, w.norm]);
-    const parts = reply.header.parts as { rng: number[]; episodes: RolloutEpisode[]; computeMs: number; pid: number }[];
+    const parts = reply.header.parts as { rng: number[]; episodes: RolloutEpisode[]; computeMs: number; cpuMs: number; pid: number }[];
     const per = reply.buffers.length / this.slices.length;
     let trajectoryBytes = 0, restarts = 0;
     const episodes: RolloutEpisode[] = [];
@@ -140,6 +142,7 @@ export class RayRollouts implements RolloutSource {
       trajectoryBytes,
       roundTripMs: performance.now() - t0,
       workerMs: Math.max(...parts.map((p) => p.computeMs)),
+      workerCpuMs: parts.reduce((n, p) => n + p.cpuMs, 0),
       driverMs: Number(reply.header.driverMs),
       restarts,
     };

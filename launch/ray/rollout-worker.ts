@@ -72,11 +72,13 @@ async function handle(f: Frame): Promise<void> {
     case "rollout": {
       if (!worker) throw new Error("rollout before init");
       const t0 = performance.now();
+      const c0 = process.cpuUsage();
       loadWeights(worker.model, { params: new Float32Array(f.buffers[0]!), norm: new Float64Array(f.buffers[1]!), normCount: Number(h.normCount) });
       rng.setState(h.rng as number[]);
       const r = await worker.collector.collect(worker.storage, rng, worker.lastValues);
       const computeMs = performance.now() - t0;
-      await send({ op: "rollout", rng: rng.getState(), episodes: r.episodes, computeMs, pid: process.pid }, [...trajectoryBuffers(worker.storage), worker.lastValues]);
+      const c = process.cpuUsage(c0);
+      await send({ op: "rollout", rng: rng.getState(), episodes: r.episodes, computeMs, cpuMs: (c.user + c.system) / 1000, pid: process.pid }, [...trajectoryBuffers(worker.storage), worker.lastValues]);
       return;
     }
     case "close":

@@ -80,9 +80,12 @@ function workerPids(runDir: string): number[] {
 test("2 Ray workers on 2 single-CPU nodes give the local run's weights and metrics, bit for bit", { skip, timeout: 300_000 }, async () => {
   const cfg = configFile("identical", { totalSteps: 3 * 32 * 32 });
   const local = join(dir, "local"), remote = join(dir, "ray");
-  const l = await runS2r(["train", "furuta", "--config", cfg, "--out", local, "--quiet"]);
+  // Side by side: the local run fits in the Ray run's start-up.
+  const [l, r] = await Promise.all([
+    runS2r(["train", "furuta", "--config", cfg, "--out", local, "--quiet"]),
+    runS2r(["train", "furuta", "--config", cfg, "--out", remote, "--quiet", "--ray", cluster!.address, "--ray-workers", "2"]),
+  ]);
   assert.equal(l.code, 0, l.stderr);
-  const r = await runS2r(["train", "furuta", "--config", cfg, "--out", remote, "--quiet", "--ray", cluster!.address, "--ray-workers", "2"]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /2 rollout workers on 2 node\(s\)/);
   const a = checkpoint(local), b = checkpoint(remote);
