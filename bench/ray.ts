@@ -61,6 +61,16 @@ async function measure(source: RolloutSourceFactory, updates: number, log: (l: s
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
+/** Several measurements of the same setting as one: rates from total steps over total time. */
+function pool(ms: Measured[]): Measured {
+  const rollSeconds = ms.reduce((n, m) => n + 1 / m.rolloutStepsPerSecond, 0);
+  return {
+    rolloutStepsPerSecond: ms.length / rollSeconds,
+    updateSeconds: mean(ms.map((m) => m.updateSeconds)),
+    transfer: ms.flatMap((m) => m.transfer ?? []),
+  };
+}
+
 /**
  * Rollout throughput on Ray (1 and 2 workers on a local cluster of two
  * single-CPU nodes) against the local worker pool (run.workers threads) in the
@@ -69,28 +79,31 @@ const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
  * and the milliseconds the learner waits beyond the slowest worker's own time.
  */
 export async function benchRay(o: { quick: boolean; log: (l: string) => void }): Promise<Record<string, unknown>> {
-  const updates = o.quick ? 2 : 4;
+  const updates = 2;
   const dir = mkdtempSync(join(tmpdir(), "s2r-bench-ray-"));
-  o.log("bench ray: local worker pool");
-  const local = await measure(localRollouts, updates, o.log);
   o.log("bench ray: starting a Ray cluster of 2 nodes x 1 CPU");
   const cluster = await LocalRayCluster.start({ nodes: 2, cpus: 1 });
-  let one: Measured, two: Measured;
+  // Rounds alternate the three settings, so both see the same load from the machine's other jobs.
+  const rounds = o.quick ? 1 : 3;
+  const locals: Measured[] = [], ones: Measured[] = [], twos: Measured[] = [];
   try {
-    o.log("bench ray: 1 Ray worker");
-    one = await measure(RayRollouts.factory({ address: cluster.address, workers: 1, logFile: join(dir, "ray1.log") }), updates, o.log);
-    o.log("bench ray: 2 Ray workers");
-    two = await measure(RayRollouts.factory({ address: cluster.address, workers: 2, logFile: join(dir, "ray2.log") }), updates, o.log);
+    for (let r = 0; r < rounds; r++) {
+      o.log(`bench ray: round ${r + 1}/${rounds}: the local worker pool, 1 Ray worker, 2 Ray workers`);
+      locals.push(await measure(localRollouts, updates, o.log));
+      ones.push(await measure(RayRollouts.factory({ address: cluster.address, workers: 1, logFile: join(dir, "ray1.log") }), updates, o.log));
+      twos.push(await measure(RayRollouts.factory({ address: cluster.address, workers: 2, logFile: join(dir, "ray2.log") }), updates, o.log));
+    }
   } finally {
     await cluster.stop();
     rmSync(dir, { recursive: true, force: true });
   }
+  const local = pool(locals), one = pool(ones), two = pool(twos);
   const t = two.transfer!;
   const stepsPerUpdate = 64 * 128;
   const perCpuSecond = (m: Measured) => stepsPerUpdate / (mean(m.transfer!.map((x) => x.workerCpuMs)) / 1000);
   const overheadMs = mean(t.map((x) => x.roundTripMs - x.workerMs));
   return {
-    updates,
+    updates: updates * rounds,
     envs: 64,
     rolloutSteps: 128,
     localPoolStepsPerSecond: Math.round(local.rolloutStepsPerSecond),
