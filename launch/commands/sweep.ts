@@ -63,8 +63,22 @@ export const command: Command = {
     } else {
       const { runLocalSweep } = await import("../sweep/local-sweep.js");
       const parallel = (args.options.parallel as number | undefined) ?? availableParallelism();
-      io.err(`here, ${parallel} at a time\n`);
-      await runLocalSweep(trials, { parallel, signal: io.signal, onTrialEnd: (t, status, done) => io.err(`[${done}/${trials.length}] ${t.name} ${JSON.stringify(t.overrides)}: ${status}\n`) });
+      io.err(`here, ${parallel} at a time; each trial's output in its train.log\n`);
+      const { Progress } = await import("../../common/progress.js");
+      const progress = new Progress({ total: trials.length, label: `sweep ${task}`, stream: { write: (t: string) => io.err(t), columns: process.stderr.columns }, interactive: io.interactive, unit: "trials" });
+      const counts: Record<string, number> = {};
+      try {
+        await runLocalSweep(trials, {
+          parallel,
+          signal: io.signal,
+          onTrialEnd: (_t, status, done) => {
+            counts[status] = (counts[status] ?? 0) + 1;
+            progress.update(done, counts);
+          },
+        });
+      } finally {
+        progress.done(counts);
+      }
     }
     const results = collectResults(trials);
     const { csv, html } = writeResultsTable(out, `s2r sweep ${task}`, results);

@@ -56,7 +56,7 @@ export const command: Command = {
     const config = resolveTrainConfig(taskName, partial, (args.options.config as string | undefined) ?? undefined);
     outDir ??= join("runs", `${taskName}-${new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19)}`);
     if (!resume && existsSync(join(outDir, "checkpoint.json"))) throw new UsageError(`s2r train: ${outDir} already holds a run; use --resume ${outDir} or another --out`);
-    io.err(`s2r train ${taskName}: ${config.policy.arch}${config.policy.osi === "up" ? " + OSI" : ""}, ${config.run.numEnvs} envs on ${config.run.workers} workers, ${config.run.totalSteps} steps -> ${outDir}\n`);
+    io.err(`s2r train ${taskName}: ${config.policy.arch}${config.policy.osi === "up" ? " + OSI" : ""}, ${config.run.numEnvs} envs on ${args.options.ray !== undefined ? `${args.options["ray-workers"]} Ray` : config.run.workers} workers, ${config.run.totalSteps} steps -> ${outDir}\n`);
     let rollouts;
     if (args.options.ray !== undefined) {
       const workers = args.options["ray-workers"] as number;
@@ -67,7 +67,7 @@ export const command: Command = {
       const { mkdirSync } = await import("node:fs");
       mkdirSync(outDir, { recursive: true });
       rollouts = RayRollouts.factory({ address, workers, logFile: join(outDir, "ray.log") });
-      io.err(`s2r train: rollouts on Ray (${address ?? "a local instance"}), ${workers} workers; Ray's messages go to ${join(outDir, "ray.log")}\n`);
+      io.err(`s2r train: rollouts on Ray (${address ?? "a local instance"}); Ray's messages go to ${join(outDir, "ray.log")}\n`);
     }
     const result = await train({
       rollouts,
