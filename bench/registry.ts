@@ -78,6 +78,11 @@ export const BENCHES: BenchEntry[] = [
     run: async (o) => (await import("./sysid.js")).benchSysid(o),
   },
   {
+    name: "ray",
+    summary: "Rollout steps/s with 1 and 2 Ray workers (2 single-CPU nodes on this machine) against the local worker pool, and per-update weight/trajectory bytes and transfer ms (needs scripts/install-ray.sh)",
+    run: async (o) => (await import("./ray.js")).benchRay(o),
+  },
+  {
     name: "calibration",
     summary: "s2r calibrate, sysid record and sysid fit against the real-time emulator with hidden parameters: zero errors (counts), per-parameter errors, held-out error ratio",
     run: async (o) => (await import("./calibration.js")).benchCalibration(o),

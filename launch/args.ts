@@ -20,6 +20,8 @@ export interface OptionSpec {
   default?: string | number;
   /** Placeholder in help, e.g. "DIR". */
   value?: string;
+  /** The value of a bare `--name` (last argument, or followed by another option): the value is then optional, e.g. `--ray [ADDRESS]`. */
+  implicit?: string;
 }
 
 export interface CommandSpec {
@@ -68,6 +70,7 @@ export function parseArgs(spec: CommandSpec, argv: string[]): ParsedArgs {
     }
     let raw: string | undefined;
     if (eq >= 0) raw = a.slice(eq + 1);
+    else if (o.implicit !== undefined && (argv[i + 1] === undefined || argv[i + 1]!.startsWith("--"))) raw = o.implicit;
     else {
       raw = argv[++i];
       if (raw === undefined) throw new UsageError(`s2r ${spec.name}: --${name} needs a value (${o.value ?? o.kind})`);
@@ -93,7 +96,8 @@ export function formatHelp(spec: CommandSpec): string {
     lines.push("Options:");
     const left = names.map((n) => {
       const o = spec.options[n]!;
-      return `  --${n}${o.kind === "boolean" ? "" : " " + (o.value ?? o.kind.toUpperCase())}`;
+      const v = o.value ?? o.kind.toUpperCase();
+      return `  --${n}${o.kind === "boolean" ? "" : o.implicit !== undefined ? ` [${v}]` : " " + v}`;
     });
     const w = Math.max(...left.map((l) => l.length)) + 2;
     names.forEach((n, i) => {

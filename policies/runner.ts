@@ -5,17 +5,16 @@ import { ConfigError, type Schema } from "../common/schema.js";
 import { canonicalJson, sha256Hex } from "../common/hash.js";
 import { Progress } from "../common/progress.js";
 import { linePlot, writeHtmlReport } from "../common/report/index.js";
-import { LocalVecEnv } from "../sim/env/local-vec-env.js";
-import { WorkerVecEnv } from "../sim/env/worker-vec-env.js";
-import type { EpisodeResult, VecEnv } from "../sim/env/contract.js";
+import type { EpisodeResult } from "../sim/env/contract.js";
 import { setupTask } from "../sim/env/sim-env.js";
 import { getTask } from "../sim/tasks/registry.js";
 import type { TaskConfigBase } from "../sim/tasks/task.js";
 import { createArena } from "./nn/index.js";
-import { ActorCritic, PolicyStepper } from "./actor-critic.js";
+import { ActorCritic } from "./actor-critic.js";
 import { writeCheckpoint, type Checkpoint } from "./checkpoint.js";
 import { NonFiniteError, Ppo, type UpdateStats } from "./ppo.js";
 import { RolloutStorage } from "./rollout-storage.js";
+import { localRollouts, type RolloutSourceFactory } from "./rollout-source.js";
 import { policyConfigSchema, ppoConfigSchema, runConfigSchema, type PolicyConfig, type PpoConfig, type RunConfig } from "./train-config.js";
 
 /** The whole training config: the task's own (validated by the task) plus policy, PPO and run settings. */
@@ -70,6 +69,8 @@ export interface TrainOptions {
   /** Progress bar output (stderr in the CLI). */
   progress?: { stream: { write(t: string): unknown; columns?: number }; interactive: boolean };
   log?: (line: string) => void;
+  /** Where rollouts come from (default: this machine's envs, run.workers threads); launch/ray supplies remote workers. */
+  rollouts?: RolloutSourceFactory;
   /**
    * Called after every update with the run directory's latest figures; may save a
    * checkpoint and evaluate. Resolving true stops training (e.g. a target reached).
@@ -121,7 +122,6 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
 
   const arena = createArena();
   const model = new ActorCritic(arena, spec, cfg.policy, cfg.run.seed);
-  const stepper = new PolicyStepper(model, N);
   const storage = new RolloutStorage({ T, N, obs: spec.numObs, priv: spec.numPrivileged, act: spec.numActions, state: model.stateSize, chunkLength: cfg.ppo.chunkLength });
   const ppo = new Ppo(model, cfg.ppo, storage);
   const rng = Rng.derive(cfg.run.seed, 0x7a1);
@@ -136,10 +136,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
 
   // A resumed run starts fresh episodes from a stream of its own, so it never replays the first run's.
   const envSeed = cfg.run.seed * 1000003 + update;
-  const env: VecEnv =
-    cfg.run.workers > 0
-      ? await WorkerVecEnv.create({ task: o.taskName, config: cfg.task, seed: envSeed, numEnvs: N, workers: cfg.run.workers })
-      : await LocalVecEnv.create({ task: o.taskName, config: cfg.task, seed: envSeed, numEnvs: N });
+  const rollouts = await (o.rollouts ?? localRollouts)({ taskName: o.taskName, config: cfg, model, envSeed, log });
 
   const metricsFile = join(outDir, "metrics.csv");
   const privNames = spec.privilegedNames;
@@ -151,14 +148,6 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   const window: EpisodeResult[] = [];
   const progress = o.progress ? new Progress({ total: cfg.run.totalSteps, label: `train ${o.taskName}`, stream: o.progress.stream, interactive: o.progress.interactive, unit: "steps" }) : undefined;
 
-  const actions = new Float32Array(N * spec.numActions);
-  const logp = new Float32Array(N);
-  const values = new Float32Array(N);
-  const rewards = new Float32Array(N);
-  const dones = new Uint8Array(N);
-  const finalValues = new Float32Array(N);
-  let episodeStart = new Uint8Array(N).fill(1);
-  let { obs, privileged: priv } = await env.reset();
   const t0 = performance.now();
   let interrupted = false;
   let secondsToTarget = -1;
@@ -191,44 +180,17 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
 
   try {
     while (steps < cfg.run.totalSteps) {
-      storage.clear();
-      for (let t = 0; t < T; t++) {
-        if (o.signal?.aborted) {
-          interrupted = true;
-          break;
-        }
-        if (storage.atChunkStart) storage.saveChunkState(stepper.packStates());
-        const mean = stepper.act(obs, episodeStart);
-        model.head.sample(mean, N, rng, actions);
-        model.head.logProb(mean, actions, N, logp);
-        stepper.values(priv, values);
-        storage.add(obs, priv, episodeStart, actions, logp, values);
-        const b = await env.step(actions);
-        rewards.set(b.reward);
-        let anyTruncated = false;
-        for (let i = 0; i < N; i++) {
-          dones[i] = b.terminated[i]! | b.truncated[i]!;
-          if (b.truncated[i]) anyTruncated = true;
-        }
-        if (anyTruncated) {
-          // Time-outs are not failures: bootstrap from the value of the observation the episode was cut at.
-          stepper.valuesOf(b.finalObs, b.finalPrivileged, finalValues);
-          for (let i = 0; i < N; i++) if (b.truncated[i]) rewards[i]! += cfg.ppo.gamma * finalValues[i]!;
-        }
-        storage.complete(rewards, dones);
-        for (const e of b.episodes) {
-          window.push(e);
-          if (window.length > cfg.run.statsWindow) window.shift();
-        }
-        totalEpisodes += b.episodes.length;
-        episodeStart = dones.slice();
-        obs = b.obs;
-        priv = b.privileged;
-      }
-      if (interrupted) break;
-      // Values of the observations the next rollout starts from (the critic is feed-forward: no state to disturb).
       const lastValues = new Float32Array(N);
-      stepper.valuesOf(obs, priv, lastValues);
+      const rollout = await rollouts.collect(storage, rng, lastValues, o.signal);
+      for (const e of rollout.episodes) {
+        window.push(e);
+        if (window.length > cfg.run.statsWindow) window.shift();
+      }
+      totalEpisodes += rollout.episodes.length;
+      if (rollout.interrupted) {
+        interrupted = true;
+        break;
+      }
       const stats = ppo.update(lastValues, rng);
       model.obsNorm.update(storage.obs, T * N);
       update++;
@@ -256,7 +218,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     saveCheckpoint();
   } finally {
     progress?.done();
-    await env.close();
+    await rollouts.close();
     arena.dispose();
   }
   const recent = summarize(window);

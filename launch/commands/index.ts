@@ -17,6 +17,7 @@ export const COMMANDS: CommandEntry[] = [
   { name: "sim trace", summary: "Print the simulator's trajectory under a constant voltage (fidelity checks)", load: async () => (await import("./sim-trace.js")).command },
   { name: "sim params", summary: "List every parameter a task can randomize, with nominal values and ranges", load: async () => (await import("./sim-params.js")).command },
   { name: "train", summary: "Train a policy in randomized simulation (recurrent PPO, online system identification)", load: async () => (await import("./train.js")).command },
+  { name: "sweep", summary: "Run many trainings (a grid of config values or N seeds) here, one per core, or on Ray Tune; a results table across trials", load: async () => (await import("./sweep.js")).command },
   { name: "eval", summary: "Evaluate a run or an exported policy in simulation (nominal, randomized or held-out dynamics)", load: async () => (await import("./eval.js")).command },
   { name: "export", summary: "Export a trained policy to ONNX with its manifest (policy.json)", load: async () => (await import("./export.js")).command },
   { name: "bench", summary: "Run benchmarks and print their figures as JSON (sim, ...; all)", load: async () => (await import("./bench.js")).command },

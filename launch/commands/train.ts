@@ -21,6 +21,8 @@ export const command: Command = {
       params: { kind: "string", description: "identified parameters (s2r sysid fit): re-centre the randomization on them", value: "params.json" },
       quiet: { kind: "boolean", description: "no progress bar" },
       ...BATCH_PRIORITY_OPTION,
+      ray: { kind: "string", implicit: "local", description: "step the environments on a Ray cluster (ADDRESS as given by `ray start --head`, \"auto\" for the one this machine joined, bare --ray: a local Ray instance); needs scripts/install-ray.sh", value: "ADDRESS" },
+      "ray-workers": { kind: "integer", description: "rollout workers on Ray (one CPU each; the envs are split between them in blocks of 16)", default: 2, value: "N" },
     },
     details: "Writes DIR/checkpoint.json (atomically), DIR/metrics.csv, DIR/report.html and DIR/config.json. Ctrl-C saves a checkpoint; --resume DIR continues it.",
   },
@@ -58,8 +60,21 @@ export const command: Command = {
     if (!resume && existsSync(join(outDir, "checkpoint.json"))) throw new UsageError(`s2r train: ${outDir} already holds a run; use --resume ${outDir} or another --out`);
     // Before the workers start: they lower themselves to the same level.
     const priority = applyBatchPriorityOption("train", args, io);
-    io.err(`s2r train ${taskName}: ${config.policy.arch}${config.policy.osi === "up" ? " + OSI" : ""}, ${config.run.numEnvs} envs on ${config.run.workers} workers, ${config.run.totalSteps} steps -> ${outDir}; scheduling ${priority.applied}\n`);
+    io.err(`s2r train ${taskName}: ${config.policy.arch}${config.policy.osi === "up" ? " + OSI" : ""}, ${config.run.numEnvs} envs on ${args.options.ray !== undefined ? `${args.options["ray-workers"]} Ray` : config.run.workers} workers, ${config.run.totalSteps} steps -> ${outDir}; scheduling ${priority.applied}\n`);
+    let rollouts;
+    if (args.options.ray !== undefined) {
+      const workers = args.options["ray-workers"] as number;
+      if (!(workers >= 1)) throw new UsageError(`s2r train: --ray-workers must be >= 1, got ${workers}`);
+      // Only a --ray run loads the Ray code (and needs Python).
+      const { RayRollouts } = await import("../ray/ray-rollouts.js");
+      const address = args.options.ray === "local" ? undefined : (args.options.ray as string);
+      const { mkdirSync } = await import("node:fs");
+      mkdirSync(outDir, { recursive: true });
+      rollouts = RayRollouts.factory({ address, workers, logFile: join(outDir, "ray.log") });
+      io.err(`s2r train: rollouts on Ray (${address ?? "a local instance"}); Ray's messages go to ${join(outDir, "ray.log")}\n`);
+    }
     const result = await train({
+      rollouts,
       taskName,
       config,
       outDir,

@@ -43,6 +43,26 @@ export function blockRanges(first: number, count: number, blockSize: number): [n
   return out;
 }
 
+/**
+ * Splits envs [first, first + count) into at most `parts` contiguous slices of
+ * whole blocks (as even as blocks allow), so each physics world stays whole
+ * whoever steps it: the split used for worker threads and remote workers alike.
+ */
+export function splitByBlocks(first: number, count: number, blockSize: number, parts: number): { first: number; count: number }[] {
+  const blocks = blockRanges(first, count, blockSize);
+  const w = Math.max(1, Math.min(parts, blocks.length));
+  const base = Math.floor(blocks.length / w);
+  const out: { first: number; count: number }[] = [];
+  let next = 0;
+  for (let i = 0; i < w; i++) {
+    const nBlocks = base + (i < blocks.length % w ? 1 : 0);
+    const start = blocks[next]![0];
+    out.push({ first: start, count: blocks[next + nBlocks - 1]![1] - start });
+    next += nBlocks;
+  }
+  return out;
+}
+
 interface Block {
   group: PlantGroup;
   /** Local index of the block's first env. */

@@ -1,7 +1,7 @@
 import { Worker } from "node:worker_threads";
 import { currentBatchPriority } from "../../common/batch-priority.js";
 import type { EnvSpec, EpisodeResult, StepBatch, VecEnv } from "./contract.js";
-import { blockRanges, blockSizeOf, type VecEnvOptions } from "./local-vec-env.js";
+import { blockSizeOf, splitByBlocks, type VecEnvOptions } from "./local-vec-env.js";
 
 interface Slice {
   worker: Worker;
@@ -34,16 +34,8 @@ export class WorkerVecEnv implements VecEnv {
   static async create(options: VecEnvOptions & { workers: number }): Promise<WorkerVecEnv> {
     const blockSize = blockSizeOf(options);
     if (!(Number.isInteger(options.numEnvs) && options.numEnvs >= 1)) throw new RangeError(`vector env: numEnvs must be an integer >= 1, got ${options.numEnvs}`);
-    const blocks = blockRanges(options.firstEnv ?? 0, options.numEnvs, blockSize);
-    const w = Math.max(1, Math.min(options.workers, blocks.length));
     const slices: Slice[] = [];
-    const base = Math.floor(blocks.length / w);
-    let nextBlock = 0;
-    for (let i = 0; i < w; i++) {
-      const nBlocks = base + (i < blocks.length % w ? 1 : 0);
-      const first = blocks[nextBlock]![0];
-      const count = blocks[nextBlock + nBlocks - 1]![1] - first;
-      nextBlock += nBlocks;
+    for (const { first, count } of splitByBlocks(options.firstEnv ?? 0, options.numEnvs, blockSize, options.workers)) {
       // The worker lowers its own thread to this process's batch priority (common/batch-priority.ts).
       const worker = new Worker(new URL("./vec-env-worker.js", import.meta.url), { workerData: { priority: currentBatchPriority() } });
       const slice: Slice = { worker, first, count };
