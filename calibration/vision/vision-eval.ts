@@ -9,7 +9,7 @@ import { cameraDifferences } from "../../sim/sensors/camera-compare.js";
 import { toNetworkInput } from "../../sim/sensors/image-resize.js";
 import { readCameraRecording } from "../../robot/log/read-camera-recording.js";
 import { wrapAngle } from "../../robot/log/joint-track.js";
-import type { PerceptionEstimator } from "./perception-estimator.js";
+import type { PerceptionEstimator } from "../../policies/runtime/perception-estimator.js";
 
 export interface JointErrorStats {
   rmseDeg: number;

@@ -1,13 +1,13 @@
 /**
  * Finds an exported perception model (vision.onnx + its manifest vision.json,
  * as `s2r export` writes them for a `vision train` run) and opens it as a
- * PerceptionEstimator. The ONNX perception runtime (OnnxPerception, in
- * policies/onnx) is built on another branch; until it is merged here this
- * says exactly that instead of pretending to load the model.
+ * PerceptionEstimator (the manifest's SHA-256 and interface are checked
+ * against the ONNX file when it loads).
  */
 import { existsSync, statSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import type { PerceptionEstimator } from "../../calibration/vision/perception-estimator.js";
+import { OnnxPerception } from "../../policies/runtime/onnx-perception.js";
+import { perceptionEstimatorOf, type PerceptionEstimator } from "../../policies/runtime/perception-estimator.js";
 
 export const PERCEPTION_FILES = { model: "vision.onnx", manifest: "vision.json" } as const;
 
@@ -24,7 +24,5 @@ export async function loadPerceptionEstimator(model: string): Promise<Perception
   if (missing.length) {
     throw new Error(`needs the exported perception model (vision.onnx + manifest): ${missing.join(" and ")} not found (train with \`s2r vision train\`, then \`s2r export DIR\`)`);
   }
-  throw new Error(
-    `needs the exported perception model (vision.onnx + manifest) and the ONNX perception runtime to run it; found ${onnx} and ${manifest}, but this build of s2r does not include the perception runtime (OnnxPerception, policies/onnx) yet`,
-  );
+  return perceptionEstimatorOf(OnnxPerception.load(onnx, manifest));
 }
