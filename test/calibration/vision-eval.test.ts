@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { evalVisionRecording, errorStats } from "../../calibration/vision/vision-eval.js";
-import type { PerceptionEstimator } from "../../calibration/vision/perception-estimator.js";
+import type { PerceptionEstimator } from "../../policies/runtime/perception-estimator.js";
 import { CameraLog } from "../../robot/log/camera-log.js";
 import { wrapAngle } from "../../robot/log/joint-track.js";
 import { SessionLog } from "../../robot/log/session-log.js";
