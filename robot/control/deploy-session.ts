@@ -148,7 +148,7 @@ export async function runDeploySession(o: DeploySessionOptions): Promise<DeployS
         log,
         periodSec: period,
         maxCycles,
-        deadlineMissBudget: rig.safety.deadlineMissBudget,
+        deadlines: rig.safety.deadlines.deploy,
         ticker: ticker(period),
         signal: o.signal,
         osi: binding.osi,

@@ -17,6 +17,10 @@ export interface JointStateFrame {
   stamp: number;
 }
 
+export interface ReadOptions {
+  retryForSec?: number;
+}
+
 export interface HardwareInterface {
   readonly name: string;
   readonly jointNames: readonly string[];
@@ -26,7 +30,13 @@ export interface HardwareInterface {
   readonly effortUnit: string;
   /** Prepares the hardware to move (e.g. torque on, watchdog armed). */
   activate(): Promise<void>;
-  read(): Promise<JointStateFrame>;
+  /**
+   * The joints' state now. `retryForSec`: how long the caller can still wait
+   * for a fresh state (its stale-state limit minus the state's age); an
+   * interface whose read is safe to repeat may retry a timed-out read within
+   * it. Interfaces that cannot retry ignore it.
+   */
+  read(options?: ReadOptions): Promise<JointStateFrame>;
   write(commands: ArrayLike<number>): Promise<void>;
   /** Zero command and torque off. Safe to call at any time, repeatedly, and after errors; never throws for an already-safe device. */
   deactivate(): Promise<void>;
