@@ -273,3 +273,29 @@ test("s2r emulate serves on the link until interrupted, hides drawn parameters u
     assert.match(err, /s2r emulate: stopped; .* s simulated/);
   }
 });
+
+test("s2r emulate --params takes a plain map of physical symbols, values outside the randomization ranges included", async () => {
+  const link = join(dir, "bus-symbols");
+  const params = join(dir, "symbols.json");
+  // Rm at +50 %: beyond the rig page's +-20 %.
+  writeFileSync(params, JSON.stringify({ Rm: 12.6, km: 0.0336, armFriction: 0.003, deadZone: 0.3 }));
+  const controller = new AbortController();
+  let out = "";
+  let err = "";
+  let running!: Promise<number>;
+  const ready = new Promise<void>((resolve) => {
+    const io = { out: (t: string) => ((out += t), resolve()), err: (t: string) => (err += t), interactive: false, signal: controller.signal };
+    running = main(["emulate", "furuta", "--link", link, "--params", params, "--reveal", "--json", "--rt-priority", "0"], io);
+  });
+  await ready;
+  const line = JSON.parse(out.split("\n")[0]!);
+  controller.abort(new Error("SIGINT"));
+  assert.equal(await running, 0, err);
+  assert.deepEqual(line.params, { "actuators.arm.Rm": 12.6, "actuators.arm.km": 0.0336, "joints.arm_joint.friction": 0.003, "actuators.arm.deadZone": 0.3 });
+  const bad = join(dir, "mixed.json");
+  writeFileSync(bad, JSON.stringify({ Rm: 9, Kp: 1 }));
+  let badErr = "";
+  const code = await main(["emulate", "furuta", "--link", join(dir, "bus-bad"), "--params", bad], { out: () => undefined, err: (t: string) => (badErr += t), interactive: false, signal: new AbortController().signal });
+  assert.notEqual(code, 0);
+  assert.match(badErr, /mixed\.json: Kp: unknown parameter symbol \(a plain map takes Rm, km/);
+});
