@@ -49,8 +49,23 @@ export const calibrateMotionSchema = obj({
   overtravel: num(0.3, { min: 0, exclusiveMin: true }),
   /** Parking at the centre: within this of it and slower than stallSpeed, rad. */
   parkTolerance: num(0.05, { min: 0, exclusiveMin: true }),
-  /** Time limit of each move, s. */
-  moveTimeoutSeconds: num(40, { min: 0, exclusiveMin: true }),
+  /**
+   * Time limit of each move (move-budget.ts): its distance at the target
+   * speeds, divided by the fraction of them the arm achieves (at least
+   * minSpeedRatio), times timeMargin, plus the breakaway, ramps and
+   * timeAllowanceSeconds.
+   */
+  timeMargin: num(1.5, { min: 1 }),
+  minSpeedRatio: num(0.25, { min: 0, exclusiveMin: true, max: 1 }),
+  timeAllowanceSeconds: num(2, { min: 0 }),
+  /**
+   * Feed-forward: each move starts its speed loop at this fraction of the
+   * voltage that held the arm at speed in the previous move (the dead zone
+   * plus Coulomb friction, learned), so breakaway does not wait for the
+   * integral and the slew limit; below 1 so it never pushes the arm faster
+   * than the target by itself.
+   */
+  feedForwardFraction: num(0.8, { min: 0, max: 1 }),
   /** Averaging of each hanging joint once it is still, s. */
   averageSeconds: num(3, { min: 0, exclusiveMin: true }),
 });

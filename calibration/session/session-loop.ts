@@ -25,8 +25,10 @@ export interface Phase {
   name: string;
   /** True: the phase writes commands (torque must be on). False: it only reads (torque off). */
   drive: boolean;
-  /** The phase fails with a PhaseTimeoutError after this long, s. */
-  maxSeconds: number;
+  /** The phase fails with a PhaseTimeoutError after this long, s; read every cycle, so a phase may derive it from its progress. */
+  readonly maxSeconds: number;
+  /** How the limit was set, for the timeout's message. */
+  limitDetail?(): string;
   /**
    * One cycle: `frame` just read, `seconds` since the phase's first reading.
    * Driven phases write their volts (actuator order) into `command`, which
@@ -194,7 +196,7 @@ export class SessionLoop {
       const lateProblem = monitor.cycle(late, cause);
       if (lateProblem) throw new DeadlineLimitError(`${phase.name}: ${lateProblem} at ${(1 / periodSec).toFixed(0)} Hz`);
       if (done) break;
-      if (seconds > phase.maxSeconds) throw new PhaseTimeoutError(`${phase.name} did not finish within ${phase.maxSeconds} s`);
+      if (seconds > phase.maxSeconds) throw new PhaseTimeoutError(`${phase.name} did not finish within ${Number(phase.maxSeconds.toFixed(1))} s${phase.limitDetail ? ` (${phase.limitDetail()})` : ""}`);
     }
     const misses = monitor.stats.lateCycles;
     const result = { name: phase.name, seconds, cycles, deadlineMisses: misses, deadlineStats: monitor.stats };
