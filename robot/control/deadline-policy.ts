@@ -42,18 +42,21 @@ function limitsSchema(d: LimitDefaults) {
 }
 
 /**
- * Defaults. A balancing policy (deploy, finetune) needs a state every few
- * periods: 60 ms is about a tenth of the upright pendulum's time to fall
- * noticeably, and a USB adapter's rare 10-15 ms tails plus one retry fit in
- * it. Calibration moves at a few tenths of a rad/s under a speed loop: 90 ms
- * (just inside the 100 ms Bus Watchdog) moves the arm by under 0.05 rad.
- * Identification drives larger voltages through the travel keeper: between.
+ * Defaults. Every stale-state limit stays inside the 100 ms Bus Watchdog,
+ * which stops the motor whatever this policy says. A balancing policy
+ * (deploy, finetune) was trained with up to 10 ms of latency and holds its
+ * last command through a gap: 80 ms is a quarter of the upright pendulum's
+ * time constant, and a USB adapter's 10-15 ms tails plus several retries fit
+ * in it; what it tolerates little is a loop late again and again (4 in a
+ * row, 10 % over 2 s). Calibration moves at a few tenths of a rad/s under a
+ * speed loop: 90 ms moves the arm by under 0.05 rad, and long runs of late
+ * cycles change nothing. Identification drives larger voltages: between.
  */
 export const deadlinePolicySchema = obj({
-  deploy: limitsSchema({ staleStateSec: 0.06, maxConsecutiveLate: 4, windowSec: 2, maxFraction: 0.1 }),
+  deploy: limitsSchema({ staleStateSec: 0.08, maxConsecutiveLate: 4, windowSec: 2, maxFraction: 0.1 }),
   calibrate: limitsSchema({ staleStateSec: 0.09, maxConsecutiveLate: 25, windowSec: 5, maxFraction: 0.5 }),
-  sysid: limitsSchema({ staleStateSec: 0.08, maxConsecutiveLate: 10, windowSec: 5, maxFraction: 0.25 }),
-  finetune: limitsSchema({ staleStateSec: 0.06, maxConsecutiveLate: 4, windowSec: 2, maxFraction: 0.1 }),
+  sysid: limitsSchema({ staleStateSec: 0.09, maxConsecutiveLate: 10, windowSec: 5, maxFraction: 0.25 }),
+  finetune: limitsSchema({ staleStateSec: 0.08, maxConsecutiveLate: 4, windowSec: 2, maxFraction: 0.1 }),
 });
 
 export type DeadlineLimits = Infer<ReturnType<typeof limitsSchema>>;

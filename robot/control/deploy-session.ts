@@ -48,6 +48,8 @@ export interface EpisodeReport {
   peakCommand: number[];
   commandUnit: string;
   deadlineMisses: number;
+  /** Late cycles by cause, longest stale state, read retries. */
+  deadlineStats: LoopResult["deadlineStats"];
   interventions: Record<Intervention, number>;
   timingMicros: LoopResult["timingMicros"];
   /** The task's figures (e.g. secondsUpright, bestHoldSeconds, stopContact). */
@@ -166,6 +168,7 @@ export async function runDeploySession(o: DeploySessionOptions): Promise<DeployS
         peakCommand: r.peakCommand,
         commandUnit: hw.commandUnit,
         deadlineMisses: r.deadlineMisses,
+        deadlineStats: r.deadlineStats,
         interventions: r.interventions,
         timingMicros: r.timingMicros,
         metrics: scorer.metrics(),
