@@ -69,12 +69,25 @@ function jsonLines(text: string): Record<string, unknown>[] {
     .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
-/** `s2r train` in the background on both cores: the load a robotics engineer's workstation carries. */
-function startLoad(dir: string): ChildProcess {
-  return spawn(process.execPath, ["--input-type=module", "-e", RUNNER, "train", "furuta", "--out", join(dir, "train"), "--seed", "1"], { stdio: "ignore" });
+/**
+ * `s2r train` in the background on both cores: the load a robotics engineer's
+ * workstation carries. Through bin/s2r.js, not RUNNER: its worker threads
+ * inherit the process's flags, and `--input-type` makes them fail.
+ */
+function startLoad(dir: string, log: (l: string) => void): ChildProcess {
+  const child = spawn(process.execPath, [projectPath("bin", "s2r.js"), "train", "furuta", "--out", join(dir, "train"), "--seed", "1"], { stdio: ["ignore", "ignore", "pipe"] });
+  let err = "";
+  child.stderr!.setEncoding("utf8").on("data", (d: string) => (err = (err + d).slice(-2000)));
+  child.once("exit", (code, signal) => {
+    if (!stoppingLoad) log(`background s2r train exited early (${signal ?? code}): ${err.trim().split("\n").pop()}`);
+  });
+  return child;
 }
 
+let stoppingLoad = false;
+
 async function stopLoad(child: ChildProcess): Promise<void> {
+  stoppingLoad = true;
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((r) => child.once("exit", () => r()));
   child.kill("SIGTERM");
@@ -152,12 +165,13 @@ export async function benchRobustness(o: { quick: boolean; log: (l: string) => v
   const units = o.quick ? UNITS.slice(0, 2) : UNITS;
   const dir = mkdtempSync(join(tmpdir(), "s2r-bench-robustness-"));
   const started = performance.now();
-  const load = startLoad(dir);
+  const load = startLoad(dir, o.log);
   const out: Record<string, unknown> = { busLatency: ROBUSTNESS_BUS_LATENCY, backgroundLoad: "s2r train furuta (2 workers)" };
   const failures: string[] = [];
   try {
     // Let the training workers spin up before the robot sessions start.
     await new Promise((r) => setTimeout(r, 8000));
+    if (load.exitCode !== null || load.signalCode !== null) throw new Error("the background s2r train did not keep running: no load to measure under");
     for (const unit of units) {
       const f = await runUnit(unit, dir, tries, episodes, o.log);
       const p = unit.name;
@@ -169,6 +183,7 @@ export async function benchRobustness(o: { quick: boolean; log: (l: string) => v
       out[`${p}.longestStaleMs`] = Number((f.deadlines.longestStaleSec * 1000).toFixed(1));
       out[`${p}.longestLateRun`] = f.deadlines.longestLateRun;
       out[`${p}.readRetries`] = f.deadlines.readRetries;
+      out[`${p}.recoveries`] = f.deadlines.recoveries;
       for (const m of f.calibrate.outcomes.filter((x) => x !== "completed")) failures.push(`${p} calibrate: ${m}`);
       for (const m of f.deploy.reasons) failures.push(`${p} deploy: ${m}`);
       if (!f.sysid.completed) failures.push(`${p} sysid record: ${f.sysid.outcome}`);

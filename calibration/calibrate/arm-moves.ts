@@ -35,6 +35,9 @@ export interface ArmChannel {
   holding?: HoldingVolts;
 }
 
+/** Longest period the speed loop integrates over, in control periods. */
+const MAX_DT_PERIODS = 5;
+
 /** Shared plumbing of the three moves: period, measured speed, target ramp, servo. */
 class MoveState {
   readonly servo: VelocityServo;
@@ -59,7 +62,8 @@ class MoveState {
   observe(frame: JointStateFrame, seconds: number): void {
     this.position = frame.position[this.arm.jointIndex]!;
     const reported = frame.velocity[this.arm.jointIndex]!;
-    this.dt = Number.isNaN(this.lastSeconds) ? this.periodSec : Math.max(1e-4, seconds - this.lastSeconds);
+    // Capped: after a recovery from a bus stall the gap is no period the servo should integrate over.
+    this.dt = Number.isNaN(this.lastSeconds) ? this.periodSec : Math.min(MAX_DT_PERIODS * this.periodSec, Math.max(1e-4, seconds - this.lastSeconds));
     this.speed = Number.isFinite(reported) ? reported : Number.isNaN(this.lastPosition) ? 0 : (this.position - this.lastPosition) / this.dt;
     this.lastSeconds = seconds;
     this.lastPosition = this.position;

@@ -24,6 +24,7 @@ export const SESSION_KINDS = ["deploy", "calibrate", "sysid", "finetune"] as con
 export type SessionKind = (typeof SESSION_KINDS)[number];
 
 interface LimitDefaults {
+  recoveries: number;
   staleStateSec: number;
   maxConsecutiveLate: number;
   windowSec: number;
@@ -38,6 +39,14 @@ function limitsSchema(d: LimitDefaults) {
       windowSec: num(d.windowSec, { min: 0, exclusiveMin: true }),
       maxFraction: num(d.maxFraction, { min: 0, max: 1 }),
     }),
+    /**
+     * Times per session the hardware may be re-activated after a timing fault
+     * (a limit above broken, or the bus silent: BusSilenceError) and the session
+     * carry on: torque off first, then the calibration phase resumes, or deploy
+     * goes on to its next episode (the faulted one counts as failed). 0: the
+     * session ends at the first.
+     */
+    recoveries: int(d.recoveries, { min: 0 }),
   });
 }
 
@@ -53,17 +62,17 @@ function limitsSchema(d: LimitDefaults) {
  * cycles change nothing. Identification drives larger voltages: between.
  */
 export const deadlinePolicySchema = obj({
-  deploy: limitsSchema({ staleStateSec: 0.08, maxConsecutiveLate: 4, windowSec: 2, maxFraction: 0.1 }),
-  calibrate: limitsSchema({ staleStateSec: 0.09, maxConsecutiveLate: 25, windowSec: 5, maxFraction: 0.5 }),
-  sysid: limitsSchema({ staleStateSec: 0.09, maxConsecutiveLate: 10, windowSec: 5, maxFraction: 0.25 }),
-  finetune: limitsSchema({ staleStateSec: 0.08, maxConsecutiveLate: 4, windowSec: 2, maxFraction: 0.1 }),
+  deploy: limitsSchema({ recoveries: 2, staleStateSec: 0.08, maxConsecutiveLate: 4, windowSec: 2, maxFraction: 0.1 }),
+  calibrate: limitsSchema({ recoveries: 3, staleStateSec: 0.09, maxConsecutiveLate: 25, windowSec: 5, maxFraction: 0.5 }),
+  sysid: limitsSchema({ recoveries: 0, staleStateSec: 0.09, maxConsecutiveLate: 10, windowSec: 5, maxFraction: 0.25 }),
+  finetune: limitsSchema({ recoveries: 0, staleStateSec: 0.08, maxConsecutiveLate: 4, windowSec: 2, maxFraction: 0.1 }),
 });
 
 export type DeadlineLimits = Infer<ReturnType<typeof limitsSchema>>;
 export type DeadlinePolicy = Infer<typeof deadlinePolicySchema>;
 
 /** Limits for tests and tools that must never stop on timing (the benchmarks of the loop itself). */
-export const UNLIMITED_DEADLINES: DeadlineLimits = { staleStateSec: Infinity, maxConsecutiveLate: Number.MAX_SAFE_INTEGER, missRate: { windowSec: 1, maxFraction: 1 } };
+export const UNLIMITED_DEADLINES: DeadlineLimits = { recoveries: 0, staleStateSec: Infinity, maxConsecutiveLate: Number.MAX_SAFE_INTEGER, missRate: { windowSec: 1, maxFraction: 1 } };
 
 /** What made a cycle late: the part of the cycle that took longest. */
 export type LateCause = "scheduling" | "read" | "inference" | "write";
@@ -97,10 +106,12 @@ export interface DeadlineStats {
   longestLateRun: number;
   /** Bus reads repeated after a timeout within the stale-state limit. */
   readRetries: number;
+  /** Timing faults the session recovered from (torque off, re-activated, carried on). */
+  recoveries: number;
 }
 
 export function emptyDeadlineStats(): DeadlineStats {
-  return { lateCycles: 0, causes: { scheduling: 0, read: 0, inference: 0, write: 0 }, longestStaleSec: 0, longestLateRun: 0, readRetries: 0 };
+  return { lateCycles: 0, causes: { scheduling: 0, read: 0, inference: 0, write: 0 }, longestStaleSec: 0, longestLateRun: 0, readRetries: 0, recoveries: 0 };
 }
 
 /** Adds `b` into `a` (sessions summing their phases). */
@@ -110,6 +121,7 @@ export function addDeadlineStats(a: DeadlineStats, b: DeadlineStats): void {
   a.longestStaleSec = Math.max(a.longestStaleSec, b.longestStaleSec);
   a.longestLateRun = Math.max(a.longestLateRun, b.longestLateRun);
   a.readRetries += b.readRetries;
+  a.recoveries += b.recoveries;
 }
 
 /**
@@ -120,6 +132,12 @@ export function addDeadlineStats(a: DeadlineStats, b: DeadlineStats): void {
 export class DeadlineMonitor {
   readonly stats = emptyDeadlineStats();
   private lastFresh = NaN;
+
+  /** After a recovery (torque was off, the hardware re-activated): the next state starts a new stretch. */
+  restart(): void {
+    this.lastFresh = NaN;
+    this.run = 0;
+  }
   private run = 0;
   private readonly window: Uint8Array;
   private at = 0;
@@ -181,4 +199,4 @@ export function sameDeadlinesForAll(limits: DeadlineLimits): DeadlinePolicy {
 }
 
 /** Limits that only a stalled loop breaks: for tests and benchmarks about something other than timing, on a shared machine. */
-export const TIMING_TOLERANT: DeadlineLimits = { staleStateSec: 1, maxConsecutiveLate: 1000, missRate: { windowSec: 1, maxFraction: 1 } };
+export const TIMING_TOLERANT: DeadlineLimits = { recoveries: 0, staleStateSec: 1, maxConsecutiveLate: 1000, missRate: { windowSec: 1, maxFraction: 1 } };

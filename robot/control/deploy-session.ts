@@ -6,7 +6,7 @@
  * the result says why.
  */
 
-import { HardwareError, type HardwareInterface } from "../hardware/interface.js";
+import { BusSilenceError, HardwareError, type HardwareInterface } from "../hardware/interface.js";
 import type { SessionLog } from "../log/session-log.js";
 import type { Intervention } from "../safety.js";
 import type { RigConfig } from "../rigs/rig-config.js";
@@ -84,6 +84,7 @@ export async function runDeploySession(o: DeploySessionOptions): Promise<DeployS
 
   log.event("info", `deploy on ${hw.name}: ${o.episodes} episode(s) of ${o.episodeSeconds} s at ${(1 / period).toFixed(1)} Hz`);
   try {
+    let recoveries = 0;
     for (let ep = 1; ep <= o.episodes; ep++) {
       if (o.signal?.aborted) {
         reason = "interrupted";
@@ -158,6 +159,13 @@ export async function runDeploySession(o: DeploySessionOptions): Promise<DeployS
         onCycle: (c) => scorer.update(c.frame.position, c.frame.velocity, period, c.time),
       });
       const ranToEnd = r.reason === "completed" || r.reason === "task_ended";
+      // A timing fault (late-cycle limit, bus silent) ends this episode, not the session, while the rig's deploy recoveries last.
+      const timingFault = r.reason === "deadline_limit" || (r.reason === "hardware_error" && r.error instanceof BusSilenceError);
+      const recovering = timingFault && recoveries < rig.safety.deadlines.deploy.recoveries;
+      if (recovering) {
+        recoveries++;
+        r.deadlineStats.recoveries++;
+      }
       const report: EpisodeReport = {
         episode: ep,
         success: ranToEnd && scorer.success(),
@@ -177,6 +185,11 @@ export async function runDeploySession(o: DeploySessionOptions): Promise<DeployS
       episodes.push(report);
       log.event(report.success ? "info" : "warn", `episode ${ep}: ${report.success ? "success" : "no success"} (${r.reason}); ${JSON.stringify(report.metrics)}`);
       o.onEpisode?.(report);
+      if (recovering) {
+        log.event("warn", `episode ${ep}: ${r.message}; torque is off, going on with the next episode (recovery ${recoveries} of ${rig.safety.deadlines.deploy.recoveries})`);
+        status(`episode ${ep}: ${r.reason}: ${r.message}; going on with the next episode (recovery ${recoveries} of ${rig.safety.deadlines.deploy.recoveries})`);
+        continue;
+      }
       if (r.fault || r.reason === "interrupted") {
         reason = r.reason;
         fault = r.fault;

@@ -43,7 +43,14 @@ export interface HardwareInterface {
   close(): Promise<void>;
 }
 
-/** An error the hardware reports (decoded device errors, lost ports, stale topics). */
+/**
+ * The hardware did not answer in time, or stopped itself after a silence (a
+ * Dynamixel Bus Watchdog): the path to it stalled (a starved kernel thread,
+ * a USB adapter's latency). Unlike a device's own error, a session whose
+ * kind allows it may turn torque off, re-activate and carry on
+ * (safety.deadlines.<kind>.recoveries).
+ */
+
 export class HardwareError extends Error {
   constructor(
     message: string,
@@ -51,5 +58,12 @@ export class HardwareError extends Error {
   ) {
     super(message);
     this.name = "HardwareError";
+  }
+}
+
+export class BusSilenceError extends HardwareError {
+  constructor(message: string, cause?: unknown) {
+    super(message, cause);
+    this.name = "BusSilenceError";
   }
 }

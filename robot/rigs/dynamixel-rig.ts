@@ -16,7 +16,7 @@ import { decodeRegisterValue, encodeRegisterValue, findRegister, type ControlTab
 import { DxlError, DxlPortLostError, DxlStatusError, DxlTimeoutError } from "../dynamixel/errors.js";
 import { XM430_W350 } from "../dynamixel/xm430.js";
 import { openSerialTransport, SerialPortOpenError } from "../serial/serial-transport.js";
-import { HardwareError, type HardwareInterface, type JointStateFrame, type ReadOptions } from "../hardware/interface.js";
+import { BusSilenceError, HardwareError, type HardwareInterface, type JointStateFrame, type ReadOptions } from "../hardware/interface.js";
 import { calibrationArrays, type Calibration } from "./calibration.js";
 import { rigActuators, rigJointOrder, type RigConfig, type RigDevice } from "./rig-config.js";
 import { RigUnits } from "./units.js";
@@ -129,13 +129,13 @@ export class DynamixelRig implements HardwareInterface {
   /**
    * A Sync Read is safe to repeat: while active, a read that times out is
    * tried again as long as another whole attempt fits in the caller's slack
-   * (at least the rig file's `bus.retries`, at most MAX_READ_RETRIES). A USB
+   * (at least the bus's own retries, the rig file's `bus.retries`; at most MAX_READ_RETRIES). A USB
    * adapter's 10-15 ms tail then costs one late cycle, not the session.
    */
   private retriesWithin(slackSec: number | undefined): { retries: number } | undefined {
     if (slackSec === undefined || !(slackSec > 0)) return undefined;
-    const fit = Math.floor((slackSec * 1000) / this.rig.bus.timeoutMs) - 1;
-    return { retries: Math.max(this.rig.bus.retries, Math.min(MAX_READ_RETRIES, fit)) };
+    const fit = Math.floor((slackSec * 1000) / this.bus.timeoutMs) - 1;
+    return { retries: Math.max(this.bus.retries, Math.min(MAX_READ_RETRIES, fit)) };
   }
 
   /** Read attempts repeated after a timeout or garbled answer, since the bus opened. */
@@ -250,7 +250,7 @@ export class DynamixelRig implements HardwareInterface {
       if (d.role !== "motor") continue;
       const wd = await this.guard(`read Bus Watchdog of ${this.who(d)}`, () => this.bus.readRegister(d.id, this.reg.watchdog, this.setupRequest));
       if (wd.raw === 255) {
-        throw new HardwareError(
+        throw new BusSilenceError(
           `${this.who(d)}: the Bus Watchdog stopped the motor after more than ${this.rig.safety.watchdogMs} ms without bus traffic (this process stalled); goal writes are refused until the rig is activated again`,
         );
       }
@@ -346,7 +346,8 @@ export class DynamixelRig implements HardwareInterface {
       return new HardwareError(`${this.name}: ${what}: hardware error ${e.hardwareError.names.join(", ")}: ${e.message}`, e);
     }
     if (e instanceof DxlTimeoutError && this.portGone()) return new HardwareError(`${this.name}: ${what}: ${this.portGoneText()}`, e);
-    if (e instanceof DxlTimeoutError || e instanceof DxlError) return new HardwareError(`${this.name}: ${what}: ${e.message}`, e);
+    if (e instanceof DxlTimeoutError) return new BusSilenceError(`${this.name}: ${what}: ${e.message}`, e);
+    if (e instanceof DxlError) return new HardwareError(`${this.name}: ${what}: ${e.message}`, e);
     return e instanceof Error ? e : new Error(String(e));
   }
 }

@@ -203,7 +203,7 @@ async function loopUnderHog(name: string, busyMs: number, everyMs: number, deadl
 }
 
 test("a state older than the stale-state limit stops the loop with torque off (real-time ticker, stalled event loop)", async () => {
-  const { r, file, torqueEnabled } = await loopUnderHog("stale", 35, 40, { staleStateSec: 0.03, maxConsecutiveLate: 1000, missRate: { windowSec: 10, maxFraction: 1 } }, 500);
+  const { r, file, torqueEnabled } = await loopUnderHog("stale", 35, 40, { recoveries: 0, staleStateSec: 0.03, maxConsecutiveLate: 1000, missRate: { windowSec: 10, maxFraction: 1 } }, 500);
   assert.equal(r.reason, "deadline_limit");
   assert.equal(r.fault, true);
   assert.match(r.message, /no fresh state for \d+\.\d ms, more than the stale-state limit of 30 ms/);
@@ -241,7 +241,7 @@ test("scattered late cycles within the deploy limits do not stop the loop; each 
 });
 
 test("a miss rate above the limit over its window stops the loop", async () => {
-  const { r, torqueEnabled } = await loopUnderHog("rate", 12, 25, { staleStateSec: 1, maxConsecutiveLate: 1000, missRate: { windowSec: 0.5, maxFraction: 0.05 } }, 500);
+  const { r, torqueEnabled } = await loopUnderHog("rate", 12, 25, { recoveries: 0, staleStateSec: 1, maxConsecutiveLate: 1000, missRate: { windowSec: 0.5, maxFraction: 0.05 } }, 500);
   assert.equal(r.reason, "deadline_limit");
   assert.match(r.message, /late cycles in the last 50 \(.*\), more than the limit of 5\.0 % over 0\.5 s/);
   assert.equal(torqueEnabled, false);

@@ -2,7 +2,7 @@ import test from "node:test";
 import assert from "node:assert/strict";
 import { DeadlineMonitor, lateCause } from "../../robot/control/deadline-policy.js";
 
-const limits = { staleStateSec: 0.05, maxConsecutiveLate: 3, missRate: { windowSec: 0.1, maxFraction: 0.4 } };
+const limits = { recoveries: 0, staleStateSec: 0.05, maxConsecutiveLate: 3, missRate: { windowSec: 0.1, maxFraction: 0.4 } };
 
 test("stale state: the gap between fresh states, not the number of late cycles", () => {
   const m = new DeadlineMonitor(limits, 0.01);
