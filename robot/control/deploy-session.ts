@@ -82,6 +82,47 @@ export async function runDeploySession(o: DeploySessionOptions): Promise<DeployS
   let fault = false;
   let message = `${o.episodes} episode${o.episodes === 1 ? "" : "s"} run`;
 
+  const deadlines = rig.safety.deadlines.deploy;
+  /** Homing and settling before episode `ep`: why the session must stop, or how long settling took. */
+  const prepare = async (ep: number): Promise<{ reason: SessionStopReason; fault: boolean; message: string } | { settleSeconds: number }> => {
+    let settleSeconds = 0;
+    const before = await hw.read();
+    const bad = implausiblePositions(rig, hw.jointNames, before.position);
+    if (bad) {
+      log.event("error", `episode ${ep}: refused to start: ${bad}`);
+      return { reason: "refused", fault: true, message: bad };
+    }
+    if (!o.skipSettle) {
+      const home = rig.episodes.home;
+      if (home) {
+        status(`episode ${ep}: bringing ${home.joint} back to ${home.target}`);
+        const h = await homeJoint(hw, { home, safety, pollHz: rig.episodes.settle.pollHz, signal: o.signal, ticker: ticker(1 / rig.episodes.settle.pollHz), readRetryForSec: deadlines.staleStateSec });
+        if (h.interrupted) {
+          return { reason: "interrupted", fault: false, message: "interrupted while homing" };
+        }
+        log.event(h.reached ? "info" : "warn", `episode ${ep}: homing ${h.reached ? "reached" : "did not reach"} ${home.joint} = ${home.target} (error ${h.error.toFixed(3)} rad, ${h.seconds.toFixed(1)} s)`);
+      }
+      status(`episode ${ep}: torque off, waiting for the joints to hang still (steady the pendulum by hand to speed this up)`);
+      const s = await waitUntilStill(hw, { settle: rig.episodes.settle, signal: o.signal, ticker: ticker(1 / rig.episodes.settle.pollHz) });
+      settleSeconds = s.seconds;
+      if (s.interrupted) {
+        return { reason: "interrupted", fault: false, message: "interrupted while waiting for the rig to come to rest" };
+      }
+      if (!s.still) {
+        const message = `the joints did not come to rest within ${rig.episodes.settle.timeoutSeconds} s before episode ${ep}`;
+        log.event("error", message);
+        return { reason: "settle_timeout", fault: true, message };
+      }
+      const after = await hw.read();
+      const moved = implausiblePositions(rig, hw.jointNames, after.position);
+      if (moved) {
+        log.event("error", `episode ${ep}: refused to start: ${moved}`);
+        return { reason: "refused", fault: true, message: moved };
+      }
+    }
+    return { settleSeconds };
+  };
+
   log.event("info", `deploy on ${hw.name}: ${o.episodes} episode(s) of ${o.episodeSeconds} s at ${(1 / period).toFixed(1)} Hz`);
   try {
     let recoveries = 0;
@@ -91,54 +132,25 @@ export async function runDeploySession(o: DeploySessionOptions): Promise<DeployS
         message = "interrupted between episodes";
         break;
       }
-      let settleSeconds = 0;
-      const before = await hw.read();
-      const bad = implausiblePositions(rig, hw.jointNames, before.position);
-      if (bad) {
-        reason = "refused";
-        fault = true;
-        message = bad;
-        log.event("error", `episode ${ep}: refused to start: ${bad}`);
+      // The bus falling silent while homing or settling costs a recovery, not the session: torque off, pause, this episode again.
+      let prepared;
+      try {
+        prepared = await prepare(ep);
+      } catch (e) {
+        if (!(e instanceof BusSilenceError) || recoveries >= deadlines.recoveries) throw e;
+        recoveries++;
+        await hw.deactivate();
+        log.event("warn", `episode ${ep}: ${e.message} while preparing; torque off, preparing again (recovery ${recoveries} of ${deadlines.recoveries})`);
+        status(`episode ${ep}: the bus fell silent while preparing; preparing again (recovery ${recoveries} of ${deadlines.recoveries})`);
+        await new Promise((r) => setTimeout(r, RECOVERY_PAUSE_MS));
+        ep--;
+        continue;
+      }
+      if ("reason" in prepared) {
+        ({ reason, fault, message } = prepared);
         break;
       }
-      if (!o.skipSettle) {
-        const home = rig.episodes.home;
-        if (home) {
-          status(`episode ${ep}: bringing ${home.joint} back to ${home.target}`);
-          const h = await homeJoint(hw, { home, safety, pollHz: rig.episodes.settle.pollHz, signal: o.signal, ticker: ticker(1 / rig.episodes.settle.pollHz) });
-          if (h.interrupted) {
-            reason = "interrupted";
-            message = "interrupted while homing";
-            break;
-          }
-          log.event(h.reached ? "info" : "warn", `episode ${ep}: homing ${h.reached ? "reached" : "did not reach"} ${home.joint} = ${home.target} (error ${h.error.toFixed(3)} rad, ${h.seconds.toFixed(1)} s)`);
-        }
-        status(`episode ${ep}: torque off, waiting for the joints to hang still (steady the pendulum by hand to speed this up)`);
-        const s = await waitUntilStill(hw, { settle: rig.episodes.settle, signal: o.signal, ticker: ticker(1 / rig.episodes.settle.pollHz) });
-        settleSeconds = s.seconds;
-        if (s.interrupted) {
-          reason = "interrupted";
-          message = "interrupted while waiting for the rig to come to rest";
-          break;
-        }
-        if (!s.still) {
-          reason = "settle_timeout";
-          fault = true;
-          message = `the joints did not come to rest within ${rig.episodes.settle.timeoutSeconds} s before episode ${ep}`;
-          log.event("error", message);
-          break;
-        }
-        const after = await hw.read();
-        const moved = implausiblePositions(rig, hw.jointNames, after.position);
-        if (moved) {
-          reason = "refused";
-          fault = true;
-          message = moved;
-          log.event("error", `episode ${ep}: refused to start: ${moved}`);
-          break;
-        }
-      }
-
+      const settleSeconds = prepared.settleSeconds;
       scorer.reset();
       log.event("info", `episode ${ep} started`);
       await hw.activate();
@@ -151,7 +163,7 @@ export async function runDeploySession(o: DeploySessionOptions): Promise<DeployS
         log,
         periodSec: period,
         maxCycles,
-        deadlines: rig.safety.deadlines.deploy,
+        deadlines,
         ticker: ticker(period),
         signal: o.signal,
         osi: binding.osi,
@@ -161,7 +173,7 @@ export async function runDeploySession(o: DeploySessionOptions): Promise<DeployS
       const ranToEnd = r.reason === "completed" || r.reason === "task_ended";
       // A timing fault (late-cycle limit, bus silent) ends this episode, not the session, while the rig's deploy recoveries last.
       const timingFault = r.reason === "deadline_limit" || (r.reason === "hardware_error" && r.error instanceof BusSilenceError);
-      const recovering = timingFault && recoveries < rig.safety.deadlines.deploy.recoveries;
+      const recovering = timingFault && recoveries < deadlines.recoveries;
       if (recovering) {
         recoveries++;
         r.deadlineStats.recoveries++;
@@ -186,8 +198,8 @@ export async function runDeploySession(o: DeploySessionOptions): Promise<DeployS
       log.event(report.success ? "info" : "warn", `episode ${ep}: ${report.success ? "success" : "no success"} (${r.reason}); ${JSON.stringify(report.metrics)}`);
       o.onEpisode?.(report);
       if (recovering) {
-        log.event("warn", `episode ${ep}: ${r.message}; torque is off, going on with the next episode (recovery ${recoveries} of ${rig.safety.deadlines.deploy.recoveries})`);
-        status(`episode ${ep}: ${r.reason}: ${r.message}; going on with the next episode (recovery ${recoveries} of ${rig.safety.deadlines.deploy.recoveries})`);
+        log.event("warn", `episode ${ep}: ${r.message}; torque is off, going on with the next episode (recovery ${recoveries} of ${deadlines.recoveries})`);
+        status(`episode ${ep}: ${r.reason}: ${r.message}; going on with the next episode (recovery ${recoveries} of ${deadlines.recoveries})`);
         continue;
       }
       if (r.fault || r.reason === "interrupted") {
@@ -219,3 +231,6 @@ export async function runDeploySession(o: DeploySessionOptions): Promise<DeployS
   await log.close();
   return { episodes, reason, fault, message };
 }
+
+/** Pause between torque off and preparing again after the bus fell silent: lets a stalled bus path drain. */
+const RECOVERY_PAUSE_MS = 200;
