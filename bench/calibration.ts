@@ -27,6 +27,7 @@ import { spawnEmulator, type SpawnedEmulator } from "../robot/emulator/spawn-emu
 import { readCalibration } from "../robot/rigs/calibration.js";
 import { readSysidParams } from "../calibration/sysid/params-file.js";
 import { furutaSysidRig, SYSID_SYMBOLS } from "../calibration/sysid/rig.js";
+import { sameDeadlinesForAll, TIMING_TOLERANT } from "../robot/control/deadline-policy.js";
 
 const round = (x: number, digits = 3) => Number(x.toPrecision(digits));
 
@@ -46,7 +47,7 @@ export async function benchCalibration(o: { quick?: boolean; log?: (line: string
   const raw = JSON.parse(readFileSync(projectPath("robot", "rigs", "furuta.json"), "utf8"));
   raw.bus.timeoutMs = 100;
   raw.bus.retries = 2;
-  raw.safety.deadlineMissBudget = 1000;
+  raw.safety.deadlines = sameDeadlinesForAll(TIMING_TOLERANT);
   raw.safety.watchdogMs = 1000;
   writeFileSync(rigFile, JSON.stringify(raw));
   const known = join(dir, "known.json");

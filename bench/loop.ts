@@ -22,6 +22,7 @@ import { SessionLog } from "../robot/log/session-log.js";
 import { DynamixelRig } from "../robot/rigs/dynamixel-rig.js";
 import { loadRigConfig } from "../robot/rigs/rig-config.js";
 import { DEFAULT_RT_PRIORITY, releaseRealtimePriority, requestRealtimePriority } from "../robot/realtime.js";
+import { UNLIMITED_DEADLINES } from "../robot/control/deadline-policy.js";
 
 const RATE_HZ = 200;
 
@@ -58,7 +59,7 @@ export async function benchLoop(o: { quick: boolean; log?: (line: string) => voi
       periodSec: binding.periodSec,
       maxCycles: seconds * RATE_HZ,
       // Count every miss; do not stop on them.
-      deadlineMissBudget: Number.MAX_SAFE_INTEGER,
+      deadlines: UNLIMITED_DEADLINES,
       osi: binding.osi,
       // Warmed before each tick, as deploy does.
       ticker: warmingTimer(binding.periodSec, policy),

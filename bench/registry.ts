@@ -68,6 +68,11 @@ export const BENCHES: BenchEntry[] = [
     run: async (o) => (await import("./policy.js")).benchPolicy(o),
   },
   {
+    name: "robustness",
+    summary: "With s2r train loading both cores, against s2r emulate --bus-latency p50=1ms,p99=4ms,max=15ms on a drawn unit and the rig page's two corners: calibrate N tries, deploy N episodes, sysid record; late cycles by cause, longest stale state",
+    run: async (o) => (await import("./robustness.js")).benchRobustness(o),
+  },
+  {
     name: "deploy",
     summary: "Shipped Furuta policy deployed over a pty to the real-time emulator with hidden parameters: successes of 10 episodes",
     run: async (o) => (await import("./deploy.js")).benchDeploy(o),

@@ -9,6 +9,12 @@
  *    braking; inside a soft zone near a stop, commands pushing further out are
  *    zeroed. A whirling pendulum can push the arm harder than the motor holds
  *    it, so the braking model is deliberately pessimistic.
+ *
+ * The guard judges where the joint is when the command takes effect, not
+ * where the (possibly late) reading saw it: with `stateAgeSec`, the time since
+ * the state was sampled, the joint has moved on by velocity × age. On time
+ * that is a fraction of a millisecond; a cycle whose read came back 15 ms
+ * late at 4 rad/s has moved 0.06 rad closer to the stop, and brakes sooner.
  */
 export interface TravelGuard {
   /** Index of the guarded joint in the frame, and of the actuator that moves it. */
@@ -51,8 +57,9 @@ export class SafetyLayer {
     }
   }
 
-  /** Writes the safe command into `out` and returns the strongest intervention applied. */
-  filter(command: ArrayLike<number>, position: ArrayLike<number>, velocity: ArrayLike<number>, out: Float64Array): Intervention {
+  /** Writes the safe command into `out` and returns the strongest intervention applied. `stateAgeSec`: time since the state was sampled. */
+  filter(command: ArrayLike<number>, position: ArrayLike<number>, velocity: ArrayLike<number>, out: Float64Array, stateAgeSec = 0): Intervention {
+    if (!(stateAgeSec >= 0)) throw new RangeError(`safety: stateAgeSec must be >= 0, got ${stateAgeSec}`);
     const limits = this.config.commandLimits;
     let worst: Intervention = "none";
     for (let i = 0; i < limits.length; i++) {
@@ -63,9 +70,10 @@ export class SafetyLayer {
       if (out[i] !== c) worst = "clamped";
     }
     for (const g of this.config.guards) {
-      const q = position[g.joint]!;
+      const qRead = position[g.joint]!;
       const qd = velocity[g.joint]!;
-      if (!Number.isFinite(q) || !Number.isFinite(qd)) throw new SafetyFault(`joint ${g.joint} state is not finite (q=${q}, qd=${qd})`);
+      if (!Number.isFinite(qRead) || !Number.isFinite(qd)) throw new SafetyFault(`joint ${g.joint} state is not finite (q=${qRead}, qd=${qd})`);
+      const q = qRead + qd * stateAgeSec;
       const lim = limits[g.actuator]!;
       const stopDist = (qd * qd) / (2 * g.brakingDecel);
       // Signed command that accelerates the joint toward +q.

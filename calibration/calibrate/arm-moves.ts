@@ -11,14 +11,18 @@
  *
  * Each runs the speed loop (velocity-servo.ts) on the joint's measured speed
  * (differenced positions where the hardware reports none); the target speed
- * changes at a bounded acceleration so the pendulum is not jerked.
+ * changes at a bounded acceleration so the pendulum is not jerked. Each
+ * move's time limit follows from its distance and the speed the arm achieves
+ * (move-budget.ts); the moves of one calibration share what voltage held the
+ * arm at speed (HoldingVolts), so each starts near its breakaway.
  */
 import type { JointStateFrame } from "../../robot/hardware/interface.js";
 import { ProcedureFailedError } from "../session/session-guard.js";
 import type { Phase } from "../session/session-loop.js";
 import type { CalibrateMotion } from "./motion-config.js";
 import { StallDetector, type Stall } from "./stall-detector.js";
-import { VelocityServo } from "./velocity-servo.js";
+import { MoveBudget, type MoveSegment } from "./move-budget.js";
+import { HoldingVolts, VelocityServo } from "./velocity-servo.js";
 
 export interface ArmChannel {
   joint: string;
@@ -27,11 +31,18 @@ export interface ArmChannel {
   actuatorIndex: number;
   /** Sign of the joint's acceleration under a positive command (the rig guard's direction): commands are written times this. */
   sense: 1 | -1;
+  /** Shared by the moves of one calibration: the voltage that held this arm at speed. */
+  holding?: HoldingVolts;
 }
+
+/** Longest period the speed loop integrates over, in control periods. */
+const MAX_DT_PERIODS = 5;
 
 /** Shared plumbing of the three moves: period, measured speed, target ramp, servo. */
 class MoveState {
   readonly servo: VelocityServo;
+  /** Set by the move once it knows its distance (at its first cycle). */
+  budget?: MoveBudget;
   target = 0;
   private lastSeconds = NaN;
   private lastPosition = NaN;
@@ -44,23 +55,34 @@ class MoveState {
     readonly arm: ArmChannel,
     private readonly periodSec: number,
   ) {
-    this.servo = new VelocityServo(m);
+    this.servo = new VelocityServo(m, arm.holding);
   }
 
   /** Takes this cycle's position and speed (differenced where the hardware reports none) and the period since the last. */
   observe(frame: JointStateFrame, seconds: number): void {
     this.position = frame.position[this.arm.jointIndex]!;
     const reported = frame.velocity[this.arm.jointIndex]!;
-    this.dt = Number.isNaN(this.lastSeconds) ? this.periodSec : Math.max(1e-4, seconds - this.lastSeconds);
+    // Capped: after a recovery from a bus stall the gap is no period the servo should integrate over.
+    this.dt = Number.isNaN(this.lastSeconds) ? this.periodSec : Math.min(MAX_DT_PERIODS * this.periodSec, Math.max(1e-4, seconds - this.lastSeconds));
     this.speed = Number.isFinite(reported) ? reported : Number.isNaN(this.lastPosition) ? 0 : (this.position - this.lastPosition) / this.dt;
     this.lastSeconds = seconds;
     this.lastPosition = this.position;
+  }
+
+  /** The move's time limit (before its first cycle: the allowance alone, never reached). */
+  get limitSeconds(): number {
+    return this.budget?.limitSeconds ?? Infinity;
+  }
+
+  plan(segments: MoveSegment[]): void {
+    this.budget ??= new MoveBudget(this.m, segments);
   }
 
   /** Moves the speed target towards `desired` at the allowed acceleration; returns the servo's volts. */
   drive(desired: number): number {
     const step = this.m.acceleration * this.dt;
     this.target += Math.max(-step, Math.min(step, desired - this.target));
+    this.budget?.update(this.target, this.speed, this.dt);
     return this.servo.step(this.target, this.speed, this.dt);
   }
 }
@@ -98,11 +120,24 @@ export function seekStop(o: SeekStopOptions): Phase & { result: SeekStopResult }
   return {
     name: `seek the ${side} stop of ${o.arm.joint}`,
     drive: true,
-    maxSeconds: m.moveTimeoutSeconds,
+    get maxSeconds() {
+      return s.limitSeconds;
+    },
+    limitDetail: () => s.budget?.describe() ?? "",
     result,
     step(frame, seconds, command) {
       s.observe(frame, seconds);
-      if (Number.isNaN(result.start)) result.start = s.position;
+      if (Number.isNaN(result.start)) {
+        result.start = s.position;
+        if (o.expected === undefined) s.plan([{ distance: o.maxTravel, speed: o.speed }]);
+        else {
+          const distance = (o.expected - s.position) * o.direction + m.overtravel;
+          s.plan([
+            { distance: distance - m.creepZone, speed: o.speed },
+            { distance: Math.min(distance, m.creepZone), speed: m.creepSpeed },
+          ]);
+        }
+      }
       result.peakSpeed = Math.max(result.peakSpeed, Math.abs(s.speed));
       const travelled = (s.position - result.start) * o.direction;
       if (o.expected !== undefined) {
@@ -158,10 +193,16 @@ export function backOff(o: BackOffOptions): Phase {
   return {
     name: `back off the ${o.from > 0 ? "upper" : "lower"} stop of ${o.arm.joint}`,
     drive: true,
-    maxSeconds: m.moveTimeoutSeconds,
+    get maxSeconds() {
+      return s.limitSeconds;
+    },
+    limitDetail: () => s.budget?.describe() ?? "",
     step(frame, seconds, command) {
       s.observe(frame, seconds);
-      if (Number.isNaN(start)) start = s.position;
+      if (Number.isNaN(start)) {
+        start = s.position;
+        s.plan([{ distance: m.backOff, speed: m.creepSpeed }]);
+      }
       const away = (start - s.position) * o.from;
       const desired = away < m.backOff ? -o.from * m.creepSpeed : 0;
       const volts = s.drive(desired);
@@ -197,10 +238,18 @@ export function moveTo(o: MoveToOptions): Phase {
   return {
     name: `move ${o.arm.joint} to ${o.label}`,
     drive: true,
-    maxSeconds: m.moveTimeoutSeconds,
+    get maxSeconds() {
+      return s.limitSeconds;
+    },
+    limitDetail: () => s.budget?.describe() ?? "",
     step(frame, seconds, command) {
       s.observe(frame, seconds);
       const error = o.target - s.position;
+      // The braking stretch is covered at about creep speed.
+      s.plan([
+        { distance: Math.abs(error) - m.creepZone, speed: m.cruiseSpeed },
+        { distance: Math.min(Math.abs(error), m.creepZone), speed: m.creepSpeed },
+      ]);
       // The fastest speed from which the acceleration limit still stops the arm at the target.
       const braking = Math.sqrt(2 * m.acceleration * Math.max(0, Math.abs(error) - m.parkTolerance / 2));
       const desired = Math.abs(error) <= m.parkTolerance / 2 ? 0 : Math.sign(error) * Math.min(m.cruiseSpeed, Math.max(braking, m.creepSpeed / 2));

@@ -20,6 +20,7 @@ import type { SessionLoop } from "../session/session-loop.js";
 import { backOff, moveTo, seekStop, type ArmChannel } from "./arm-moves.js";
 import { averageHanging, waitStill, type HangingAverage } from "./hanging-zero.js";
 import type { CalibrateMotion } from "./motion-config.js";
+import { HoldingVolts } from "./velocity-servo.js";
 import type { Stall } from "./stall-detector.js";
 
 export interface StopMeasurement {
@@ -55,7 +56,7 @@ export function planCalibration(rig: RigConfig, jointNames: readonly string[], c
     const jointIndex = jointNames.indexOf(g.joint);
     const actuatorIndex = commandNames.indexOf(g.actuator);
     if (jointIndex < 0 || actuatorIndex < 0) throw new SessionRefusedError(`the hardware has no joint ${g.joint} or actuator ${g.actuator} (rig file safety.guards)`);
-    return { joint: g.joint, jointIndex, actuatorIndex, sense: g.direction, lower: g.lower, upper: g.upper };
+    return { joint: g.joint, jointIndex, actuatorIndex, sense: g.direction, lower: g.lower, upper: g.upper, holding: new HoldingVolts() };
   });
   const hanging: { name: string; index: number }[] = [];
   for (const d of rig.devices) {

@@ -67,7 +67,7 @@ export async function runCalibrateSession(o: CalibrateSessionOptions): Promise<C
     log,
     periodSec,
     safety: new SafetyLayer({ commandLimits: limits, guards: [] }),
-    deadlineMissBudget: rig.safety.deadlineMissBudget,
+    deadlines: rig.safety.deadlines.calibrate,
     signal: o.signal,
     ticker: o.ticker,
   });

@@ -9,7 +9,7 @@
  * rig page's 4 rad/s damage threshold, and pushed with a small torque.
  */
 import { readJsonFile } from "../../common/json-file.js";
-import { ConfigError, obj, type Infer } from "../../common/schema.js";
+import { ConfigError, num, obj, type Infer } from "../../common/schema.js";
 import { quantity, type QuantityInput } from "../../common/units.js";
 
 export const calibrateMotionSchema = obj({
@@ -51,8 +51,23 @@ export const calibrateMotionSchema = obj({
   overtravel: quantity("rad", 0.3, { min: 0, exclusiveMin: true }),
   /** Parking at the centre: within this of it and slower than stallSpeed, rad. */
   parkTolerance: quantity("rad", 0.05, { min: 0, exclusiveMin: true }),
-  /** Time limit of each move, s. */
-  moveTimeoutSeconds: quantity("s", 40, { min: 0, exclusiveMin: true }),
+  /**
+   * Time limit of each move (move-budget.ts): its distance at the target
+   * speeds, divided by the fraction of them the arm achieves (at least
+   * minSpeedRatio), times timeMargin, plus the breakaway, ramps and
+   * timeAllowanceSeconds.
+   */
+  timeMargin: num(1.5, { min: 1 }),
+  minSpeedRatio: num(0.25, { min: 0, exclusiveMin: true, max: 1 }),
+  timeAllowanceSeconds: quantity("s", 2, { min: 0 }),
+  /**
+   * Feed-forward: each move starts its speed loop at this fraction of the
+   * voltage that held the arm at speed in the previous move (the dead zone
+   * plus Coulomb friction, learned), so breakaway does not wait for the
+   * integral and the slew limit; below 1 so it never pushes the arm faster
+   * than the target by itself.
+   */
+  feedForwardFraction: num(0.8, { min: 0, max: 1 }),
   /** Averaging of each hanging joint once it is still, s. */
   averageSeconds: quantity("s", 3, { min: 0, exclusiveMin: true }),
 });

@@ -61,7 +61,7 @@ export async function runRos2ZeroCheck(o: {
     periodSec,
     // Nothing is driven: a zero limit makes sure of it.
     safety: new SafetyLayer({ commandLimits: hw.commandNames.map(() => 0), guards: [] }),
-    deadlineMissBudget: rig.safety.deadlineMissBudget,
+    deadlines: rig.safety.deadlines.calibrate,
     signal: o.signal,
     ticker: o.ticker,
   });

@@ -5,21 +5,44 @@
  * zone need without knowing them; it is kept consistent with the limited
  * output (back-calculation), so it never winds up against the cap or the
  * slew limit and a stall is pushed with a voltage that grows steadily.
+ *
+ * With a HoldingVolts memory shared by the moves of one calibration, a move
+ * starts from a fraction of the voltage that held the arm at speed in the
+ * previous move (what the dead zone and Coulomb friction take, learned on
+ * this unit): a weak, sticky unit breaks away at once instead of after the
+ * integral has slewed up to its friction.
  */
 import type { CalibrateMotion } from "./motion-config.js";
+
+/** The |voltage| that held the arm at its target speed, smoothed; 0 until seen. */
+export class HoldingVolts {
+  volts = 0;
+  /** Folds in a period at speed; `alpha` is the weight of the new value. */
+  observe(volts: number, alpha = 0.05): void {
+    this.volts = this.volts === 0 ? Math.abs(volts) : this.volts + alpha * (Math.abs(volts) - this.volts);
+  }
+}
+
+/** Within this fraction of the target speed the arm counts as held at speed. */
+const AT_SPEED = 0.2;
 
 export class VelocityServo {
   private integral = 0;
   private last = 0;
+  private fresh = true;
   /** True when the last step cut the voltage for over-speed. */
   cut = false;
 
-  constructor(private readonly m: CalibrateMotion) {}
+  constructor(
+    private readonly m: CalibrateMotion,
+    private readonly holding?: HoldingVolts,
+  ) {}
 
   reset(): void {
     this.integral = 0;
     this.last = 0;
     this.cut = false;
+    this.fresh = true;
   }
 
   /** Volts for this period, given the target and measured speeds (rad/s) and the period `dt` (s). */
@@ -33,6 +56,14 @@ export class VelocityServo {
       return 0;
     }
     this.cut = false;
+    if (this.fresh && target !== 0) {
+      this.fresh = false;
+      if (this.holding && this.holding.volts > 0) {
+        // Start where friction and dead zone are about to give way; the slew limit applies from there.
+        this.last = Math.sign(target) * Math.min(m.maxVolts, m.feedForwardFraction * this.holding.volts);
+        this.integral = this.last;
+      }
+    }
     const error = target - measured;
     this.integral += m.ki * error * dt;
     let v = m.kp * error + this.integral;
@@ -46,6 +77,7 @@ export class VelocityServo {
     // Back-calculation: the integral holds what the output actually is.
     this.integral = v - m.kp * error;
     this.last = v;
+    if (this.holding && target !== 0 && Math.abs(error) <= AT_SPEED * Math.abs(target) && Math.sign(v) === Math.sign(target)) this.holding.observe(v);
     return v;
   }
 }

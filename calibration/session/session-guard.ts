@@ -8,7 +8,7 @@ import { deactivateProblemsOf } from "../../robot/control/control-loop.js";
 import { HardwareError, type HardwareInterface } from "../../robot/hardware/interface.js";
 import type { SessionLog } from "../../robot/log/session-log.js";
 import { SafetyFault } from "../../robot/safety.js";
-import { DeadlineBudgetError, PhaseTimeoutError, SessionInterruptedError } from "./session-loop.js";
+import { DeadlineLimitError, PhaseTimeoutError, SessionInterruptedError } from "./session-loop.js";
 
 /** The session would not start: the robot is not in a state to move (a hardware error, positions beyond the stops...). */
 export class SessionRefusedError extends Error {
@@ -26,7 +26,7 @@ export class ProcedureFailedError extends Error {
   }
 }
 
-export type SessionOutcome = "completed" | "interrupted" | "refused" | "failed" | "hardware_error" | "timeout" | "deadline_budget" | "safety_fault" | "error";
+export type SessionOutcome = "completed" | "interrupted" | "refused" | "failed" | "hardware_error" | "timeout" | "deadline_limit" | "safety_fault" | "error";
 
 export interface SessionEnd {
   outcome: SessionOutcome;
@@ -48,7 +48,7 @@ function outcomeOf(e: unknown): SessionOutcome {
   if (e instanceof ProcedureFailedError) return "failed";
   if (e instanceof HardwareError) return "hardware_error";
   if (e instanceof PhaseTimeoutError) return "timeout";
-  if (e instanceof DeadlineBudgetError) return "deadline_budget";
+  if (e instanceof DeadlineLimitError) return "deadline_limit";
   if (e instanceof SafetyFault) return "safety_fault";
   return "error";
 }

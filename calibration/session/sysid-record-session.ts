@@ -92,7 +92,7 @@ export async function runSysidRecord(o: SysidRecordOptions): Promise<SysidRecord
     log,
     periodSec: ch.controlDt,
     safety,
-    deadlineMissBudget: rig.safety.deadlineMissBudget,
+    deadlines: rig.safety.deadlines.sysid,
     signal: o.signal,
     ticker: o.ticker,
   });

@@ -110,7 +110,7 @@ async function runSerial(args: ParsedArgs, io: CommandIO, rig: Rig, logFile: str
     writeCalibrateReport(report, { rig, result, logFile: log.file, calibrationFile: out });
     const ok = result.end.outcome === "completed";
     if (args.options.json) {
-      io.out(JSON.stringify({ outcome: result.end.outcome, message: result.end.message, calibration: ok ? out : null, log: log.file, report, joints: result.findings ?? [] }) + "\n");
+      io.out(JSON.stringify({ outcome: result.end.outcome, message: result.end.message, calibration: ok ? out : null, log: log.file, report, joints: result.findings ?? [], deadlineStats: result.loop.deadlineStats }) + "\n");
     } else if (ok) {
       for (const f of result.findings!) io.out(findingLine(f) + "\n");
       io.out(`s2r calibrate: wrote ${out}; report ${report}\n`);

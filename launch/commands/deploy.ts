@@ -220,6 +220,7 @@ function episodeJson(r: EpisodeReport, commandNames: readonly string[]) {
     peakCommand: Object.fromEntries(commandNames.map((n, i) => [n, Number(r.peakCommand[i]!.toFixed(3))])),
     commandUnit: r.commandUnit,
     deadlineMisses: r.deadlineMisses,
+    deadlineStats: r.deadlineStats,
     interventions: r.interventions,
     metrics: r.metrics,
     timingMicros: r.timingMicros,

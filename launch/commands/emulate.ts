@@ -14,9 +14,10 @@ export const command: Command = {
     positionals: "<rig>",
     options: {
       link: { kind: "string", value: "PATH", description: "path of the serial port to create (what `s2r deploy --port` opens) (required without --ros2)" },
-      params: { kind: "string", value: "FILE", description: 'hidden parameters: {"values": {"actuators.arm.Rm": 9.1, ...}, "zeroCounts": {...}} or a sysid params.json' },
+      params: { kind: "string", value: "FILE", description: 'hidden parameters, also outside the randomization ranges: {"values": {"actuators.arm.Rm": 9.1, ...}, "zeroCounts": {...}}, a sysid params.json, or a plain map of physical symbols {"Rm": 10.1, "km": 0.0336, "armFriction": 0.003, ...}' },
       seed: { kind: "integer", value: "N", description: "draw hidden parameters from the task's randomization ranges and hidden encoder zeros" },
       baud: { kind: "integer", value: "BAUD", description: "bus speed (default: the rig file's)" },
+      "bus-latency": { kind: "string", value: "SPEC", description: "delay each answer like a USB adapter: p50=1ms,p99=5ms,max=15ms[,stall=0.002] (log-normal, cut at max, plus that fraction of stalls between p99 and max; seeded by --seed), or a .json file {p50Ms, p99Ms, maxMs, stall}" },
       overload: { kind: "number", value: "A2S", description: "heat (I² above the continuous current, integrated) at which the motor's overload trips", default: DEFAULT_THERMAL_OVERLOAD.tripAmpSquaredSeconds },
       "continuous-current": { kind: "number", value: "A", description: "current the motor carries indefinitely without heating", default: DEFAULT_THERMAL_OVERLOAD.continuousAmps },
       reveal: { kind: "boolean", description: "print the hidden parameters and encoder zeros" },
@@ -64,13 +65,19 @@ export const command: Command = {
     const { serveEmulator } = await import("../../robot/emulator/serve-emulator.js");
 
     const { rig, setup, seed, params } = await emulatedRigSetup(rigName, args);
+    const latencyText = args.options["bus-latency"] as string | undefined;
+    let latency;
+    if (latencyText !== undefined) {
+      const { BusLatency, parseBusLatency } = await import("../../robot/emulator/bus-latency.js");
+      latency = new BusLatency(parseBusLatency(latencyText), seed ?? 0);
+    }
     const baudRate = (args.options.baud as number | undefined) ?? rig.bus.baudRate;
     const emulated = await EmulatedRig.create({ rig, setup, params, seed: seed ?? 0, overload: { continuousAmps: continuous, tripAmpSquaredSeconds: overload } });
     emulated.warmUp();
     let failure: Error | undefined;
     let server;
     try {
-      server = await serveEmulator(emulated, { link, onError: (e) => (failure ??= e) });
+      server = await serveEmulator(emulated, { link, latency, onError: (e) => (failure ??= e) });
     } catch (e) {
       emulated.dispose();
       io.err(`s2r emulate: ${(e as Error).message}\n`);
@@ -79,12 +86,12 @@ export const command: Command = {
     // Hardware answers on time: the serving thread and the pty relay get the loop's priority.
     const realtime = applyRealtimeOption("emulate", args, io, [server.relayPid]);
     const shown = params.hidden && !args.options.reveal ? "hidden (--reveal prints them)" : "shown";
-    const ready = { event: "ready", rig: rig.name, link: server.link, baud: baudRate, parameters: params.source, ids: rig.devices.map((d) => d.id), scheduling: realtime.scheduling };
+    const ready = { event: "ready", rig: rig.name, link: server.link, baud: baudRate, parameters: params.source, ids: rig.devices.map((d) => d.id), busLatency: latency?.spec ?? null, scheduling: realtime.scheduling };
     const revealed = args.options.reveal ? describeEmulatorParams(setup, params) : undefined;
     if (args.options.json) {
       io.out(JSON.stringify(revealed ? { ...ready, ...revealed } : ready) + "\n");
     } else {
-      io.out(`s2r emulate: serving rig ${rig.name} (IDs ${ready.ids.join(", ")}) on ${server.link} at ${baudRate} baud; parameters: ${params.source}${params.hidden ? `, ${shown}` : ""}\n`);
+      io.out(`s2r emulate: serving rig ${rig.name} (IDs ${ready.ids.join(", ")}) on ${server.link} at ${baudRate} baud${latency ? ` with reply delays ${latency.describe()}` : ""}; parameters: ${params.source}${params.hidden ? `, ${shown}` : ""}\n`);
       if (revealed) io.out(`${JSON.stringify(revealed, null, 2)}\n`);
     }
 
@@ -92,7 +99,7 @@ export const command: Command = {
     await server.close();
     emulated.dispose();
     const s = emulated.stats;
-    io.err(`s2r emulate: stopped; ${(s.physicsSteps * emulated.plant.physicsDt).toFixed(1)} s simulated, ${s.skippedSteps} steps skipped (stalls), ${s.overloadTrips} overload trips, ${s.watchdogTrips} watchdog trips\n`);
+    io.err(`s2r emulate: stopped; ${(s.physicsSteps * emulated.plant.physicsDt).toFixed(1)} s simulated, ${s.skippedSteps} steps skipped (stalls), ${s.overloadTrips} overload trips, ${s.watchdogTrips} watchdog trips${latency ? `; ${server.delays.replies} answers delayed, mean ${(server.delays.totalMs / Math.max(1, server.delays.replies)).toFixed(2)} ms, max ${server.delays.maxMs.toFixed(2)} ms` : ""}\n`);
     if (failure) {
       io.err(`s2r emulate: ${failure.message}\n`);
       return 1;
@@ -104,7 +111,7 @@ export const command: Command = {
 // --ros2 ----------------------------------------------------------------------
 
 const ROS2_ONLY = ["domain", "command-timeout", "no-velocity", "state-topic", "command-topic"] as const;
-const SERIAL_ONLY = ["link", "baud"] as const;
+const SERIAL_ONLY = ["link", "baud", "bus-latency"] as const;
 
 /** `s2r emulate <rig> --ros2`: the simulator as a ros2_control robot on the rig file's ROS 2 topics, until Ctrl-C / SIGTERM. */
 async function runRos2(rigName: string, args: ParsedArgs, io: CommandIO): Promise<number> {
@@ -190,8 +197,37 @@ async function emulatedRigSetup(rigName: string, args: ParsedArgs) {
   const task = getTask(rig.task);
   const setup = setupTask(task, task.configSchema.parse({}, "task"));
   const seed = args.options.seed as number | undefined;
-  const params = emulatorParams(setup, rig, { seed, file: args.options.params as string | undefined });
+  const file = args.options.params as string | undefined;
+  const symbols = file === undefined ? undefined : await symbolMapTargets(file, rig.task);
+  const params = emulatorParams(setup, rig, symbols ? { seed, values: symbols, valuesSource: `file ${file}` } : { seed, file });
   return { rig, setup, seed, params };
+}
+
+/**
+ * A plain {symbol: value} map of physical values ({"Rm": 10.1, "km": 0.0336})
+ * as table values; undefined when the file is another format (emulator-params.ts
+ * reads those). The symbols are system identification's (calibration/sysid/rig.ts),
+ * which the robot layer may not import: the conversion happens here.
+ */
+async function symbolMapTargets(file: string, task: string): Promise<Record<string, number> | undefined> {
+  const { readFileSync } = await import("node:fs");
+  const { ConfigError } = await import("../../common/schema.js");
+  let doc: unknown;
+  try {
+    doc = JSON.parse(readFileSync(file, "utf8"));
+  } catch {
+    return undefined; // emulator-params.ts reports what is wrong with the file
+  }
+  if (typeof doc !== "object" || doc === null || Array.isArray(doc)) return undefined;
+  const keys = Object.keys(doc);
+  const { SYSID_SYMBOLS, furutaSysidRig, symbolsToTargets } = await import("../../calibration/sysid/rig.js");
+  const known = SYSID_SYMBOLS as readonly string[];
+  if (keys.length === 0 || !keys.some((k) => known.includes(k))) return undefined;
+  const unknown = keys.find((k) => !known.includes(k));
+  if (unknown) throw new ConfigError(unknown, `unknown parameter symbol (a plain map takes ${SYSID_SYMBOLS.join(", ")})`, file);
+  for (const [k, v] of Object.entries(doc)) if (typeof v !== "number" || !Number.isFinite(v)) throw new ConfigError(k, `expected a finite number, got ${JSON.stringify(v)}`, file);
+  if (task !== "furuta") throw new ConfigError("", `physical symbols are defined for the furuta task only; rig task ${task}: give table names in {"values": {...}}`, file);
+  return symbolsToTargets(furutaSysidRig(), doc as Record<string, number>);
 }
 
 /** Serves until the server ends by itself or the command is interrupted (SIGINT / SIGTERM). */

@@ -110,7 +110,7 @@ export const command: Command = {
         onStatus: (l) => io.err(`${l}\n`),
       });
       const s = r.stats;
-      if (args.options.json) io.out(JSON.stringify({ outcome: r.end.outcome, message: r.end.message, log: log.file, ...s }) + "\n");
+      if (args.options.json) io.out(JSON.stringify({ outcome: r.end.outcome, message: r.end.message, log: log.file, ...s, deadlineStats: r.loop.deadlineStats }) + "\n");
       else if (r.end.outcome === "completed") {
         io.out(
           `s2r sysid record: ${s.samples} samples (${s.seconds.toFixed(1)} s); peak ${s.peakVolts.toFixed(2)} V, arm within ${s.peakTheta.toFixed(3)} rad, pendulum up to ${s.peakAlpha.toFixed(3)} rad, RMS current ${s.rmsCurrent.toFixed(3)} A, ${s.safetyInterventions} safety interventions; log ${log.file}\n`,

@@ -4,16 +4,22 @@
  * occasional chunk close never delays a command.
  *
  * It stops on: the cycle budget (episode length), the task ending the episode,
- * a deadline miss beyond the budget, a non-finite action, any error (hardware,
+ * a late-cycle limit (deadline-policy.ts: stale state, late cycles in a row,
+ * miss rate), a non-finite action, any error (hardware,
  * safety, observation), or the abort signal (SIGINT/SIGTERM). Whatever the
  * reason, the first thing done after the last write is deactivate(): zero
  * command, torque off. Only then are the stop events logged.
+ *
+ * A late cycle does not start a catch-up burst (the timer drops a tick that
+ * is more than a period late); it is logged with its cause, and a bus read
+ * that timed out is retried while the state is not yet too stale.
  */
 
 import type { SessionLog } from "../log/session-log.js";
 import { HardwareError, type HardwareInterface, type JointStateFrame } from "../hardware/interface.js";
 import { SafetyFault, type Intervention, type SafetyLayer } from "../safety.js";
 import { nowSec, PeriodicTimer, type TickInfo } from "../timing.js";
+import { DeadlineMonitor, lateCause, type DeadlineLimits, type DeadlineStats } from "./deadline-policy.js";
 import type { ObservationBuilder } from "../../sim/observation.js";
 import type { ActionMap } from "./action-map.js";
 import { SampleSeries, summarize } from "./sample-series.js";
@@ -56,14 +62,15 @@ export type StopReason =
   /** The task ended the episode (e.g. a hard-stop contact). */
   | "task_ended"
   | "interrupted"
-  | "deadline_budget"
+  /** A late-cycle limit of the session kind (stale state, late cycles in a row, miss rate). */
+  | "deadline_limit"
   | "nan_action"
   | "hardware_error"
   | "safety_fault"
   | "error";
 
 /** Reasons that are faults of the session (the robot was stopped because something went wrong). */
-export const FAULT_REASONS: ReadonlySet<StopReason> = new Set(["deadline_budget", "nan_action", "hardware_error", "safety_fault", "error"]);
+export const FAULT_REASONS: ReadonlySet<StopReason> = new Set(["deadline_limit", "nan_action", "hardware_error", "safety_fault", "error"]);
 
 export interface CycleView {
   index: number;
@@ -85,8 +92,8 @@ export interface ControlLoopOptions {
   log: SessionLog;
   periodSec: number;
   maxCycles: number;
-  /** Deadline misses tolerated; one more stops the loop. */
-  deadlineMissBudget: number;
+  /** Late-cycle limits of this session kind (the rig's safety.deadlines.<kind>). */
+  deadlines: DeadlineLimits;
   /** Default: a PeriodicTimer at periodSec. */
   ticker?: Ticker;
   signal?: AbortSignal;
@@ -111,6 +118,8 @@ export interface LoopResult {
   error?: unknown;
   cycles: number;
   deadlineMisses: number;
+  /** Late cycles by cause, longest stale state, read retries. */
+  deadlineStats: DeadlineStats;
   /** Largest |command| written per actuator. */
   peakCommand: number[];
   interventions: Record<Intervention, number>;
@@ -144,7 +153,8 @@ export async function runControlLoop(o: ControlLoopOptions): Promise<LoopResult>
   const counts: Record<Intervention, number> = { none: 0, clamped: 0, soft_zone: 0, braking: 0 };
   const series = { jitter: new SampleSeries(o.maxCycles), period: new SampleSeries(o.maxCycles), read: new SampleSeries(o.maxCycles), infer: new SampleSeries(o.maxCycles), write: new SampleSeries(o.maxCycles) };
   let lastIntervention: Intervention = "none";
-  let misses = 0;
+  const monitor = new DeadlineMonitor(o.deadlines, o.periodSec);
+  const retriesBefore = readRetriesOf(hw);
   let cycles = 0;
   let prevWoke = NaN;
   let reason: StopReason = "completed";
@@ -153,7 +163,7 @@ export async function runControlLoop(o: ControlLoopOptions): Promise<LoopResult>
 
   o.policy.reset();
   o.observation.reset();
-  o.log.event("info", `${label}control loop started: ${(1 / o.periodSec).toFixed(1)} Hz, ${o.maxCycles} cycles, deadline-miss budget ${o.deadlineMissBudget}`);
+  o.log.event("info", `${label}control loop started: ${(1 / o.periodSec).toFixed(1)} Hz, ${o.maxCycles} cycles, late-cycle limits: state at most ${(o.deadlines.staleStateSec * 1000).toFixed(0)} ms old, ${o.deadlines.maxConsecutiveLate} late in a row, ${(o.deadlines.missRate.maxFraction * 100).toFixed(1)} % over ${o.deadlines.missRate.windowSec} s`);
   try {
     for (let cycle = 0; cycle < o.maxCycles; cycle++) {
       if (o.signal?.aborted) {
@@ -166,8 +176,16 @@ export async function runControlLoop(o: ControlLoopOptions): Promise<LoopResult>
         break;
       }
       const t0 = nowSec();
-      const frame = await hw.read();
+      const frame = await hw.read(ticker.lockstep ? undefined : { retryForSec: monitor.readSlackSeconds(t0) });
       const t1 = nowSec();
+      const staleMs = ticker.lockstep ? NaN : monitor.staleSeconds(t1) * 1000;
+      const staleProblem = ticker.lockstep ? undefined : monitor.freshState(t1);
+      if (staleProblem) {
+        // Nothing computed from a state this late is written: the robot stops.
+        reason = "deadline_limit";
+        message = `cycle ${cycle}: ${staleProblem}`;
+        break;
+      }
       o.observation.build(frame.position, prevAction, obs);
       const out = o.policy.step(obs);
       const bad = o.actions.apply(out.action, clipped, command);
@@ -176,7 +194,8 @@ export async function runControlLoop(o: ControlLoopOptions): Promise<LoopResult>
         message = `the policy produced a non-finite action (${o.actions.elements[bad]!.name} = ${out.action[bad]}) at cycle ${cycle}`;
         break;
       }
-      const intervention = o.safety.filter(command, frame.position, frame.velocity, safe);
+      // The state is as old as the read: the arm has moved on since (safety.ts).
+      const intervention = o.safety.filter(command, frame.position, frame.velocity, safe, ticker.lockstep ? 0 : nowSec() - t0);
       const t2 = nowSec();
       await hw.write(safe);
       const t3 = nowSec();
@@ -185,6 +204,7 @@ export async function runControlLoop(o: ControlLoopOptions): Promise<LoopResult>
       counts[intervention]++;
       for (let k = 0; k < nAct; k++) peak[k] = Math.max(peak[k]!, Math.abs(safe[k]!));
       const late = ticker.lockstep ? false : tick.missed || t3 - tick.due > o.periodSec;
+      const cause = lateCause({ scheduling: tick.woke - tick.due, read: t1 - t0, inference: t2 - t1, write: t3 - t2 });
       const measuredPeriodMs = ticker.lockstep || Number.isNaN(prevWoke) ? periodMs : (tick.woke - prevWoke) * 1000;
       if (!ticker.lockstep) {
         series.jitter.push((tick.woke - tick.due) * 1e6);
@@ -210,19 +230,20 @@ export async function runControlLoop(o: ControlLoopOptions): Promise<LoopResult>
         inferMs: (t2 - t1) * 1000,
         writeMs: (t3 - t2) * 1000,
         deadlineMissed: late,
+        wakeLateMs: ticker.lockstep ? 0 : (tick.woke - tick.due) * 1000,
+        staleMs,
+        lateCause: late ? cause : "",
       });
       if (intervention !== lastIntervention) {
         if (intervention !== "none") o.log.event("warn", `${label}safety: ${intervention} at cycle ${cycle} (commanded ${fmt(command)}, wrote ${fmt(safe)}; position ${fmt(frame.position)}, velocity ${fmt(frame.velocity)})`);
         lastIntervention = intervention;
       }
-      if (late) {
-        misses++;
-        o.log.event("warn", `${label}deadline missed at cycle ${cycle}: write done ${((t3 - tick.due) * 1000).toFixed(2)} ms after the tick (period ${periodMs.toFixed(2)} ms); ${misses} of ${o.deadlineMissBudget} allowed`);
-        if (misses > o.deadlineMissBudget) {
-          reason = "deadline_budget";
-          message = `${misses} deadline misses, more than the budget of ${o.deadlineMissBudget}`;
-          break;
-        }
+      if (late) o.log.event("warn", `${label}late cycle ${cycle} (${cause}): write done ${((t3 - tick.due) * 1000).toFixed(2)} ms after the tick (period ${periodMs.toFixed(2)} ms; woke ${((tick.woke - tick.due) * 1000).toFixed(2)}, read ${((t1 - t0) * 1000).toFixed(2)}, inference ${((t2 - t1) * 1000).toFixed(2)}, write ${((t3 - t2) * 1000).toFixed(2)} ms)`);
+      const lateProblem = late ? monitor.cycle(true, cause) : monitor.cycle(false, cause);
+      if (lateProblem) {
+        reason = "deadline_limit";
+        message = `cycle ${cycle}: ${lateProblem}`;
+        break;
       }
       if (o.onCycle?.({ index: cycle, time: (cycle + 1) * o.periodSec, frame, command: safe, intervention })) {
         reason = "task_ended";
@@ -243,10 +264,13 @@ export async function runControlLoop(o: ControlLoopOptions): Promise<LoopResult>
 
   if (deactivateProblems.length && reason !== "completed" && reason !== "task_ended") message += `; torque off not confirmed: ${deactivateProblems.join("; ")}`;
   const fault = FAULT_REASONS.has(reason);
+  const deadlineStats = monitor.stats;
+  deadlineStats.readRetries = readRetriesOf(hw) - retriesBefore;
+  const misses = deadlineStats.lateCycles;
   try {
     if (deactivateProblems.length) o.log.event("error", `${label}torque off attempted; not confirmed: ${deactivateProblems.join("; ")}`);
     else o.log.event("info", `${label}torque off`);
-    o.log.event(fault ? "error" : reason === "interrupted" ? "warn" : "info", `${label}control loop stopped (${reason}): ${message}; ${cycles} cycles, ${misses} deadline misses`);
+    o.log.event(fault ? "error" : reason === "interrupted" ? "warn" : "info", `${label}control loop stopped (${reason}): ${message}; ${cycles} cycles, ${misses} late (${causesText(deadlineStats)}), longest without a fresh state ${(deadlineStats.longestStaleSec * 1000).toFixed(1)} ms, ${deadlineStats.readRetries} read retries`);
   } catch {
     // A log that cannot take the stop events must not hide the reason the loop stopped.
   }
@@ -257,6 +281,7 @@ export async function runControlLoop(o: ControlLoopOptions): Promise<LoopResult>
     error,
     cycles,
     deadlineMisses: misses,
+    deadlineStats,
     peakCommand: peak,
     interventions: counts,
     timingMicros: {
@@ -277,6 +302,19 @@ export async function runControlLoop(o: ControlLoopOptions): Promise<LoopResult>
  */
 export function deactivateProblemsOf(hw: HardwareInterface): string[] {
   return (hw as { lastDeactivateProblems?: string[] }).lastDeactivateProblems ?? [];
+}
+
+/** Read retries so far, for hardware that counts them (DynamixelRig). */
+export function readRetriesOf(hw: HardwareInterface): number {
+  return (hw as { readRetries?: number }).readRetries ?? 0;
+}
+
+/** "read 3, scheduling 1" (causes that occurred), or "none". */
+export function causesText(s: DeadlineStats): string {
+  const parts = Object.entries(s.causes)
+    .filter(([, n]) => n > 0)
+    .map(([k, n]) => `${k} ${n}`);
+  return parts.length ? parts.join(", ") : "none";
 }
 
 function fmt(a: ArrayLike<number>): string {

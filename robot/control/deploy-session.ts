@@ -6,7 +6,7 @@
  * the result says why.
  */
 
-import { HardwareError, type HardwareInterface } from "../hardware/interface.js";
+import { BusSilenceError, HardwareError, type HardwareInterface } from "../hardware/interface.js";
 import type { SessionLog } from "../log/session-log.js";
 import type { Intervention } from "../safety.js";
 import type { RigConfig } from "../rigs/rig-config.js";
@@ -50,6 +50,8 @@ export interface EpisodeReport {
   peakCommand: number[];
   commandUnit: string;
   deadlineMisses: number;
+  /** Late cycles by cause, longest stale state, read retries. */
+  deadlineStats: LoopResult["deadlineStats"];
   interventions: Record<Intervention, number>;
   timingMicros: LoopResult["timingMicros"];
   /** The task's figures (e.g. secondsUpright, bestHoldSeconds, stopContact). */
@@ -85,62 +87,75 @@ export async function runDeploySession(o: DeploySessionOptions): Promise<DeployS
   let fault = false;
   let message = `${o.episodes} episode${o.episodes === 1 ? "" : "s"} run`;
 
+  const deadlines = rig.safety.deadlines.deploy;
+  /** Homing and settling before episode `ep`: why the session must stop, or how long settling took. */
+  const prepare = async (ep: number): Promise<{ reason: SessionStopReason; fault: boolean; message: string } | { settleSeconds: number }> => {
+    let settleSeconds = 0;
+    const before = await hw.read();
+    const bad = implausiblePositions(rig, hw.jointNames, before.position);
+    if (bad) {
+      log.event("error", `episode ${ep}: refused to start: ${bad}`);
+      return { reason: "refused", fault: true, message: bad };
+    }
+    if (!o.skipSettle) {
+      const home = rig.episodes.home;
+      if (home) {
+        status(`episode ${ep}: bringing ${home.joint} back to ${home.target}`);
+        const h = await homeJoint(hw, { home, safety, pollHz: rig.episodes.settle.pollHz, signal: o.signal, ticker: ticker(1 / rig.episodes.settle.pollHz), readRetryForSec: deadlines.staleStateSec });
+        if (h.interrupted) {
+          return { reason: "interrupted", fault: false, message: "interrupted while homing" };
+        }
+        log.event(h.reached ? "info" : "warn", `episode ${ep}: homing ${h.reached ? "reached" : "did not reach"} ${home.joint} = ${home.target} (error ${h.error.toFixed(3)} rad, ${h.seconds.toFixed(1)} s)`);
+      }
+      status(`episode ${ep}: torque off, waiting for the joints to hang still (steady the pendulum by hand to speed this up)`);
+      const s = await waitUntilStill(hw, { settle: rig.episodes.settle, signal: o.signal, ticker: ticker(1 / rig.episodes.settle.pollHz) });
+      settleSeconds = s.seconds;
+      if (s.interrupted) {
+        return { reason: "interrupted", fault: false, message: "interrupted while waiting for the rig to come to rest" };
+      }
+      if (!s.still) {
+        const message = `the joints did not come to rest within ${rig.episodes.settle.timeoutSeconds} s before episode ${ep}`;
+        log.event("error", message);
+        return { reason: "settle_timeout", fault: true, message };
+      }
+      const after = await hw.read();
+      const moved = implausiblePositions(rig, hw.jointNames, after.position);
+      if (moved) {
+        log.event("error", `episode ${ep}: refused to start: ${moved}`);
+        return { reason: "refused", fault: true, message: moved };
+      }
+    }
+    return { settleSeconds };
+  };
+
   log.event("info", `deploy on ${hw.name}: ${o.episodes} episode(s) of ${o.episodeSeconds} s at ${(1 / period).toFixed(1)} Hz`);
   try {
+    let recoveries = 0;
     for (let ep = 1; ep <= o.episodes; ep++) {
       if (o.signal?.aborted) {
         reason = "interrupted";
         message = "interrupted between episodes";
         break;
       }
-      let settleSeconds = 0;
-      const before = await hw.read();
-      const bad = implausiblePositions(rig, hw.jointNames, before.position);
-      if (bad) {
-        reason = "refused";
-        fault = true;
-        message = bad;
-        log.event("error", `episode ${ep}: refused to start: ${bad}`);
+      // The bus falling silent while homing or settling costs a recovery, not the session: torque off, pause, this episode again.
+      let prepared;
+      try {
+        prepared = await prepare(ep);
+      } catch (e) {
+        if (!(e instanceof BusSilenceError) || recoveries >= deadlines.recoveries) throw e;
+        recoveries++;
+        await hw.deactivate();
+        log.event("warn", `episode ${ep}: ${e.message} while preparing; torque off, preparing again (recovery ${recoveries} of ${deadlines.recoveries})`);
+        status(`episode ${ep}: the bus fell silent while preparing; preparing again (recovery ${recoveries} of ${deadlines.recoveries})`);
+        await new Promise((r) => setTimeout(r, RECOVERY_PAUSE_MS));
+        ep--;
+        continue;
+      }
+      if ("reason" in prepared) {
+        ({ reason, fault, message } = prepared);
         break;
       }
-      if (!o.skipSettle) {
-        const home = rig.episodes.home;
-        if (home) {
-          status(`episode ${ep}: bringing ${home.joint} back to ${home.target}`);
-          const h = await homeJoint(hw, { home, safety, pollHz: rig.episodes.settle.pollHz, signal: o.signal, ticker: ticker(1 / rig.episodes.settle.pollHz) });
-          if (h.interrupted) {
-            reason = "interrupted";
-            message = "interrupted while homing";
-            break;
-          }
-          log.event(h.reached ? "info" : "warn", `episode ${ep}: homing ${h.reached ? "reached" : "did not reach"} ${home.joint} = ${home.target} (error ${h.error.toFixed(3)} rad, ${h.seconds.toFixed(1)} s)`);
-        }
-        status(`episode ${ep}: torque off, waiting for the joints to hang still (steady the pendulum by hand to speed this up)`);
-        const s = await waitUntilStill(hw, { settle: rig.episodes.settle, signal: o.signal, ticker: ticker(1 / rig.episodes.settle.pollHz) });
-        settleSeconds = s.seconds;
-        if (s.interrupted) {
-          reason = "interrupted";
-          message = "interrupted while waiting for the rig to come to rest";
-          break;
-        }
-        if (!s.still) {
-          reason = "settle_timeout";
-          fault = true;
-          message = `the joints did not come to rest within ${rig.episodes.settle.timeoutSeconds} s before episode ${ep}`;
-          log.event("error", message);
-          break;
-        }
-        const after = await hw.read();
-        const moved = implausiblePositions(rig, hw.jointNames, after.position);
-        if (moved) {
-          reason = "refused";
-          fault = true;
-          message = moved;
-          log.event("error", `episode ${ep}: refused to start: ${moved}`);
-          break;
-        }
-      }
-
+      const settleSeconds = prepared.settleSeconds;
       scorer.reset();
       log.event("info", `episode ${ep} started`);
       await hw.activate();
@@ -153,7 +168,7 @@ export async function runDeploySession(o: DeploySessionOptions): Promise<DeployS
         log,
         periodSec: period,
         maxCycles,
-        deadlineMissBudget: rig.safety.deadlineMissBudget,
+        deadlines,
         ticker: loopTicker(period),
         signal: o.signal,
         osi: binding.osi,
@@ -161,6 +176,13 @@ export async function runDeploySession(o: DeploySessionOptions): Promise<DeployS
         onCycle: (c) => scorer.update(c.frame.position, c.frame.velocity, period, c.time),
       });
       const ranToEnd = r.reason === "completed" || r.reason === "task_ended";
+      // A timing fault (late-cycle limit, bus silent) ends this episode, not the session, while the rig's deploy recoveries last.
+      const timingFault = r.reason === "deadline_limit" || (r.reason === "hardware_error" && r.error instanceof BusSilenceError);
+      const recovering = timingFault && recoveries < deadlines.recoveries;
+      if (recovering) {
+        recoveries++;
+        r.deadlineStats.recoveries++;
+      }
       const report: EpisodeReport = {
         episode: ep,
         success: ranToEnd && scorer.success(),
@@ -171,6 +193,7 @@ export async function runDeploySession(o: DeploySessionOptions): Promise<DeployS
         peakCommand: r.peakCommand,
         commandUnit: hw.commandUnit,
         deadlineMisses: r.deadlineMisses,
+        deadlineStats: r.deadlineStats,
         interventions: r.interventions,
         timingMicros: r.timingMicros,
         metrics: scorer.metrics(),
@@ -179,6 +202,11 @@ export async function runDeploySession(o: DeploySessionOptions): Promise<DeployS
       episodes.push(report);
       log.event(report.success ? "info" : "warn", `episode ${ep}: ${report.success ? "success" : "no success"} (${r.reason}); ${JSON.stringify(report.metrics)}`);
       o.onEpisode?.(report);
+      if (recovering) {
+        log.event("warn", `episode ${ep}: ${r.message}; torque is off, going on with the next episode (recovery ${recoveries} of ${deadlines.recoveries})`);
+        status(`episode ${ep}: ${r.reason}: ${r.message}; going on with the next episode (recovery ${recoveries} of ${deadlines.recoveries})`);
+        continue;
+      }
       if (r.fault || r.reason === "interrupted") {
         reason = r.reason;
         fault = r.fault;
@@ -208,3 +236,6 @@ export async function runDeploySession(o: DeploySessionOptions): Promise<DeployS
   await log.close();
   return { episodes, reason, fault, message };
 }
+
+/** Pause between torque off and preparing again after the bus fell silent: lets a stalled bus path drain. */
+const RECOVERY_PAUSE_MS = 200;

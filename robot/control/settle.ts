@@ -68,6 +68,8 @@ export interface HomeOptions {
   pollHz: number;
   signal?: AbortSignal;
   ticker?: Ticker;
+  /** How long a read may keep retrying a silent bus (the session kind's stale-state limit), s. */
+  readRetryForSec?: number;
 }
 
 export interface HomeResult {
@@ -103,7 +105,7 @@ export async function homeJoint(hw: HardwareInterface, o: HomeOptions): Promise<
     for (;;) {
       if (o.signal?.aborted) return { reached: false, seconds: 0, error: err, interrupted: true };
       await ticker.waitNext();
-      const f = await hw.read();
+      const f = await hw.read(o.readRetryForSec === undefined ? undefined : { retryForSec: o.readRetryForSec });
       if (Number.isNaN(start)) start = f.stamp;
       const q = f.position[j]!;
       const qd = Number.isFinite(f.velocity[j]!) ? f.velocity[j]! : 0;

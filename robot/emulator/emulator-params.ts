@@ -9,7 +9,11 @@
  *   {"values": {"actuators.arm.Rm": 9.1, ...}, "zeroCounts": {"arm_joint": 1873}}
  *
  * or a system-identification result (params.json), whose `targets` map holds
- * table names and values.
+ * table names and values. (A plain {symbol: value} map of the rig's physical
+ * symbols, {"Rm": 10.1, "km": 0.0336}, is converted to table values by the
+ * launch layer, which knows the symbols, and arrives here as `values`.)
+ * Values may lie outside the task's randomization ranges: the emulator is a
+ * unit, not a draw.
  */
 
 import { readFileSync } from "node:fs";
@@ -36,6 +40,9 @@ export interface EmulatorParamsRequest {
   seed?: number;
   /** A params file (see above), applied on top of a seeded draw when both are given. */
   file?: string;
+  /** Table values already read (e.g. converted from physical symbols), applied like a file's; `valuesSource` names them. */
+  values?: Record<string, number>;
+  valuesSource?: string;
 }
 
 /** How far the pendulum encoder's hanging reading may be from 0 in a seeded draw, counts. */
@@ -105,6 +112,14 @@ export function emulatorParams(setup: TaskSetup<TaskConfigBase>, rig: RigConfig,
     }
     Object.assign(zeroCounts, f.zeroCounts);
     sources.push(`file ${req.file}`);
+  }
+  if (req.values !== undefined) {
+    for (const [name, v] of Object.entries(req.values)) {
+      if (!Number.isFinite(v)) throw new ConfigError(name, `expected a finite number, got ${v}`, req.valuesSource);
+      values[table.indexOf(name)] = v;
+      chosen.add(name);
+    }
+    sources.push(req.valuesSource ?? "values");
   }
   return { values, zeroCounts, source: sources.join(" + ") || "nominal", hidden: req.seed !== undefined, chosen: [...chosen] };
 }

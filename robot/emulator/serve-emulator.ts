@@ -5,6 +5,9 @@
  * stdin and stdout (emulator-pty.ts). The plant advances on every event-loop
  * turn (a 1 ms interval) and before every answer.
  *
+ * With `latency`, each answer leaves after a delay drawn from it (bus-latency.ts),
+ * in order: what a USB adapter does to a real bus.
+ *
  * Closing stops socat: the pty vanishes, like unplugging the adapter, and
  * socat removes the link. If the emulator process dies, socat follows it.
  */
@@ -14,6 +17,7 @@ import { resolve } from "node:path";
 import type { Transport } from "../dynamixel/transport.js";
 import type { EmulatedRig } from "./emulated-rig.js";
 import { createEmulatorPty } from "./emulator-pty.js";
+import type { BusLatency } from "./bus-latency.js";
 
 export interface EmulatorServerOptions {
   /** Path the host opens (socat's link to the pty's slave end). A pty has no baud rate: bytes pass at once. */
@@ -22,6 +26,15 @@ export interface EmulatorServerOptions {
   clock?: () => number;
   /** Told about failures inside the serving loop (e.g. a diverging simulation); serving stops. */
   onError?: (e: Error) => void;
+  /** Reply delays of a real bus; absent: answers leave at once. */
+  latency?: BusLatency;
+}
+
+export interface ReplyDelayStats {
+  replies: number;
+  /** Sum and largest of the delays added, ms. */
+  totalMs: number;
+  maxMs: number;
 }
 
 export interface EmulatorServer {
@@ -30,6 +43,8 @@ export interface EmulatorServer {
   readonly relayPid: number;
   /** Resolves when serving ends (close(), socat gone, or an error). */
   readonly ended: Promise<void>;
+  /** Delays added to the answers (all zero without latency). */
+  readonly delays: ReplyDelayStats;
   close(): Promise<void>;
 }
 
@@ -79,12 +94,23 @@ export async function serveEmulator(rig: EmulatedRig, o: EmulatorServerOptions):
     o.onError?.(e instanceof Error ? e : new Error(String(e)));
     void stop();
   };
+  const delays: ReplyDelayStats = { replies: 0, totalMs: 0, maxMs: 0 };
+  const send = (out: Uint8Array) => void transport.write(out).catch(() => undefined); // a vanished port is reported through onLost
+  let lastSendAt = -Infinity;
   transport.onData((bytes) => {
     try {
-      const answers = rig.receive(bytes, clock());
+      const now = clock();
+      const answers = rig.receive(bytes, now);
       if (answers.length === 0) return;
       const out = answers.length === 1 ? answers[0]! : concat(answers);
-      transport.write(out).catch(() => undefined); // a vanished port is reported through onLost
+      if (!o.latency) return send(out);
+      // Answers keep their order: one never overtakes an earlier, slower one.
+      const at = Math.max(now + o.latency.nextMs(), lastSendAt);
+      lastSendAt = at;
+      delays.replies++;
+      delays.totalMs += at - now;
+      delays.maxMs = Math.max(delays.maxMs, at - now);
+      void waitUntil(at, clock).then(() => stopping === undefined && send(out));
     } catch (e) {
       fail(e);
     }
@@ -107,7 +133,17 @@ export async function serveEmulator(rig: EmulatedRig, o: EmulatorServerOptions):
     })());
   transport.onLost(() => void stop());
   void pair.exited.then(() => stop());
-  return { link, relayPid: pair.pid, ended, close: stop };
+  return { link, relayPid: pair.pid, ended, delays, close: stop };
+}
+
+/**
+ * Resolves at `at` (clock ms): a timer for the bulk (event-loop timers have
+ * 1 ms granularity and wake late), then event-loop turns to the exact time.
+ */
+async function waitUntil(at: number, clock: () => number): Promise<void> {
+  const coarse = at - clock() - 1;
+  if (coarse > 0) await new Promise((r) => setTimeout(r, coarse));
+  while (clock() < at) await new Promise((r) => setImmediate(r));
 }
 
 function concat(parts: Uint8Array[]): Uint8Array {

@@ -17,6 +17,10 @@ export interface JointStateFrame {
   stamp: number;
 }
 
+export interface ReadOptions {
+  retryForSec?: number;
+}
+
 export interface HardwareInterface {
   readonly name: string;
   readonly jointNames: readonly string[];
@@ -26,14 +30,27 @@ export interface HardwareInterface {
   readonly effortUnit: string;
   /** Prepares the hardware to move (e.g. torque on, watchdog armed). */
   activate(): Promise<void>;
-  read(): Promise<JointStateFrame>;
+  /**
+   * The joints' state now. `retryForSec`: how long the caller can still wait
+   * for a fresh state (its stale-state limit minus the state's age); an
+   * interface whose read is safe to repeat may retry a timed-out read within
+   * it. Interfaces that cannot retry ignore it.
+   */
+  read(options?: ReadOptions): Promise<JointStateFrame>;
   write(commands: ArrayLike<number>): Promise<void>;
   /** Zero command and torque off. Safe to call at any time, repeatedly, and after errors; never throws for an already-safe device. */
   deactivate(): Promise<void>;
   close(): Promise<void>;
 }
 
-/** An error the hardware reports (decoded device errors, lost ports, stale topics). */
+/**
+ * The hardware did not answer in time, or stopped itself after a silence (a
+ * Dynamixel Bus Watchdog): the path to it stalled (a starved kernel thread,
+ * a USB adapter's latency). Unlike a device's own error, a session whose
+ * kind allows it may turn torque off, re-activate and carry on
+ * (safety.deadlines.<kind>.recoveries).
+ */
+
 export class HardwareError extends Error {
   constructor(
     message: string,
@@ -41,5 +58,12 @@ export class HardwareError extends Error {
   ) {
     super(message);
     this.name = "HardwareError";
+  }
+}
+
+export class BusSilenceError extends HardwareError {
+  constructor(message: string, cause?: unknown) {
+    super(message, cause);
+    this.name = "BusSilenceError";
   }
 }

@@ -110,7 +110,10 @@ float64 target_period_ms  # the period the loop aims for
 float64 read_ms           # reading the sensors
 float64 infer_ms          # running the policy
 float64 write_ms          # sending the command
-bool deadline_missed      # the cycle finished after its deadline`,
+bool deadline_missed      # the cycle finished after its deadline
+float64 wake_late_ms      # how late the loop woke after the cycle's due time (scheduling)
+float64 stale_ms          # time since the previous fresh state, at this cycle's read; NaN: unknown
+string late_cause         # when late: the part that took longest (scheduling, read, inference, write); else empty`,
     [["builtin_interfaces/Time", TIME]],
   ),
 };

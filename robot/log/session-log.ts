@@ -96,6 +96,12 @@ export interface LoopTimingSample {
   inferMs: number;
   writeMs: number;
   deadlineMissed: boolean;
+  /** Wake-up lateness, ms (default NaN: not measured). */
+  wakeLateMs?: number;
+  /** Time since the previous fresh state, ms (default NaN). */
+  staleMs?: number;
+  /** What made a late cycle late (default ""). */
+  lateCause?: string;
 }
 
 export interface SessionLogStats extends DurableMcapWriterStats {
@@ -258,6 +264,9 @@ export class SessionLog {
         infer_ms: sample.inferMs,
         write_ms: sample.writeMs,
         deadline_missed: sample.deadlineMissed,
+        wake_late_ms: sample.wakeLateMs ?? NaN,
+        stale_ms: sample.staleMs ?? NaN,
+        late_cause: sample.lateCause ?? "",
       },
       t,
     );

@@ -34,6 +34,10 @@ export interface TimingSummary {
   writeMs: Percentiles;
   deadlineMisses: number;
   deadlineMissFraction: number;
+  /** Late cycles by cause (logs that record it: LoopTiming late_cause). */
+  lateCauses: Record<string, number>;
+  /** Longest time without a fresh state, ms (NaN when the log does not record stale_ms). */
+  longestStaleMs: number;
 }
 
 export interface SessionSummary {
@@ -98,6 +102,8 @@ export async function summarizeSessionLog(file: string, options: SummarizeOption
   let cycles = 0;
   let misses = 0;
   const firstFrames = new Map<string, { width?: number; height?: number; encoding?: string; problem?: string }>();
+  const lateCauses: Record<string, number> = {};
+  let longestStale = NaN;
 
   const onMessage = (m: LoggedMessage) => {
     if (isImageChannel(m.channel)) {
@@ -120,7 +126,9 @@ export async function summarizeSessionLog(file: string, options: SummarizeOption
         if (errors.length < maxErrors) errors.push({ t: m.logTime, v });
       }
     } else if (m.topic === TOPICS.timing && m.channel.schemaName === "s2r_msgs/msg/LoopTiming") {
-      const v = m.decode() as { cycle: number; period_ms: number; target_period_ms: number; read_ms: number; infer_ms: number; write_ms: number; deadline_missed: boolean };
+      const v = m.decode() as { cycle: number; period_ms: number; target_period_ms: number; read_ms: number; infer_ms: number; write_ms: number; deadline_missed: boolean; late_cause?: string; stale_ms?: number };
+      if (v.late_cause) lateCauses[v.late_cause] = (lateCauses[v.late_cause] ?? 0) + 1;
+      if (v.stale_ms !== undefined && Number.isFinite(v.stale_ms) && !(v.stale_ms <= longestStale)) longestStale = v.stale_ms;
       cycles++;
       if (v.deadline_missed) misses++;
       if (Number.isFinite(v.target_period_ms)) target = v.target_period_ms;
@@ -185,6 +193,8 @@ export async function summarizeSessionLog(file: string, options: SummarizeOption
             writeMs: percentiles(write),
             deadlineMisses: misses,
             deadlineMissFraction: misses / cycles,
+            lateCauses,
+            longestStaleMs: longestStale,
           },
   };
 }
@@ -260,7 +270,9 @@ export function formatSessionSummary(s: SessionSummary): string {
     lines.push(`  read    ${pct(t.readMs)}`);
     lines.push(`  infer   ${pct(t.inferMs)}`);
     lines.push(`  write   ${pct(t.writeMs)}`);
-    lines.push(`  deadline misses: ${t.deadlineMisses} (${(t.deadlineMissFraction * 100).toFixed(2)} %)`);
+    const causes = Object.entries(t.lateCauses).map(([k, n]) => `${k} ${n}`);
+    lines.push(`  deadline misses: ${t.deadlineMisses} (${(t.deadlineMissFraction * 100).toFixed(2)} %)${causes.length ? `; causes: ${causes.join(", ")}` : ""}`);
+    if (Number.isFinite(t.longestStaleMs)) lines.push(`  longest without a fresh state: ${ms(t.longestStaleMs)}`);
   }
   return lines.join("\n") + "\n";
 }

@@ -16,10 +16,13 @@ import { decodeRegisterValue, encodeRegisterValue, findRegister, type ControlTab
 import { DxlError, DxlPortLostError, DxlStatusError, DxlTimeoutError } from "../dynamixel/errors.js";
 import { XM430_W350 } from "../dynamixel/xm430.js";
 import { openSerialTransport, SerialPortOpenError } from "../serial/serial-transport.js";
-import { HardwareError, type HardwareInterface, type JointStateFrame } from "../hardware/interface.js";
+import { BusSilenceError, HardwareError, type HardwareInterface, type JointStateFrame, type ReadOptions } from "../hardware/interface.js";
 import { calibrationArrays, type Calibration } from "./calibration.js";
 import { rigActuators, rigJointOrder, type RigConfig, type RigDevice } from "./rig-config.js";
 import { RigUnits } from "./units.js";
+
+/** Retries of one control-loop read, whatever the slack: a bus silent for this many attempts is not coming back this cycle. */
+const MAX_READ_RETRIES = 6;
 
 const TABLES: Record<string, ControlTable> = { [XM430_W350.model]: XM430_W350 };
 
@@ -123,6 +126,23 @@ export class DynamixelRig implements HardwareInterface {
     this.setupRequest = { timeoutMs: Math.max(50, 5 * rig.bus.timeoutMs), retries: 2 };
   }
 
+  /**
+   * A Sync Read is safe to repeat: while active, a read that times out is
+   * tried again as long as another whole attempt fits in the caller's slack
+   * (at least the bus's own retries, the rig file's `bus.retries`; at most MAX_READ_RETRIES). A USB
+   * adapter's 10-15 ms tail then costs one late cycle, not the session.
+   */
+  private retriesWithin(slackSec: number | undefined): { retries: number } | undefined {
+    if (slackSec === undefined || !(slackSec > 0)) return undefined;
+    const fit = Math.floor((slackSec * 1000) / this.bus.timeoutMs) - 1;
+    return { retries: Math.max(this.bus.retries, Math.min(MAX_READ_RETRIES, fit)) };
+  }
+
+  /** Read attempts repeated after a timeout or garbled answer, since the bus opened. */
+  get readRetries(): number {
+    return this.bus.stats.retries;
+  }
+
   /** Opens the serial port and the bus with the rig file's timing. */
   static async open(port: string, rig: RigConfig, calibration: Calibration, options: DynamixelRigOpenOptions = {}): Promise<DynamixelRig> {
     let transport;
@@ -183,9 +203,9 @@ export class DynamixelRig implements HardwareInterface {
    * file's (short) timeout applies; with torque off nothing is urgent and
    * the setup timing is used.
    */
-  async read(): Promise<JointStateFrame> {
+  async read(options: ReadOptions = {}): Promise<JointStateFrame> {
     await this.checkSilence();
-    const timing = this.active ? undefined : this.setupRequest;
+    const timing = this.active ? this.retriesWithin(options.retryForSec) : this.setupRequest;
     const results = await this.guard("read", () => this.bus.syncRead(this.ids, this.readStart, this.readLength, timing));
     this.lastExchange = performance.now();
     const f = this.frame;
@@ -230,7 +250,7 @@ export class DynamixelRig implements HardwareInterface {
       if (d.role !== "motor") continue;
       const wd = await this.guard(`read Bus Watchdog of ${this.who(d)}`, () => this.bus.readRegister(d.id, this.reg.watchdog, this.setupRequest));
       if (wd.raw === 255) {
-        throw new HardwareError(
+        throw new BusSilenceError(
           `${this.who(d)}: the Bus Watchdog stopped the motor after more than ${this.rig.safety.watchdogMs} ms without bus traffic (this process stalled); goal writes are refused until the rig is activated again`,
         );
       }
@@ -326,7 +346,8 @@ export class DynamixelRig implements HardwareInterface {
       return new HardwareError(`${this.name}: ${what}: hardware error ${e.hardwareError.names.join(", ")}: ${e.message}`, e);
     }
     if (e instanceof DxlTimeoutError && this.portGone()) return new HardwareError(`${this.name}: ${what}: ${this.portGoneText()}`, e);
-    if (e instanceof DxlTimeoutError || e instanceof DxlError) return new HardwareError(`${this.name}: ${what}: ${e.message}`, e);
+    if (e instanceof DxlTimeoutError) return new BusSilenceError(`${this.name}: ${what}: ${e.message}`, e);
+    if (e instanceof DxlError) return new HardwareError(`${this.name}: ${what}: ${e.message}`, e);
     return e instanceof Error ? e : new Error(String(e));
   }
 }

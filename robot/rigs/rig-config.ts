@@ -9,6 +9,7 @@ import { existsSync, readdirSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import { readJsonFile } from "../../common/json-file.js";
 import { projectPath } from "../../common/paths.js";
+import { deadlinePolicySchema } from "../control/deadline-policy.js";
 import { arrayOf, ConfigError, int, num, obj, oneOf, optional, recordOf, str, type Infer, type Schema } from "../../common/schema.js";
 import { quantity } from "../../common/units.js";
 
@@ -111,8 +112,8 @@ const rigSchema = obj({
     guards: arrayOf(guardSchema, []),
     /** Bus Watchdog period armed at activation: silence this long stops the motor, ms (multiple of 20). */
     watchdogMs: quantity("ms", undefined, { min: 20, max: 2540 }),
-    /** Deadline misses tolerated per episode; one more stops the loop with torque off. */
-    deadlineMissBudget: int(undefined, { min: 0 }),
+    /** Late-cycle limits per session kind (robot/control/deadline-policy.ts); breaking one stops the loop with torque off. */
+    deadlines: deadlinePolicySchema,
     /** A guarded joint reading farther than this beyond its stops means a bad calibration: refuse to start, rad. */
     positionSanityMargin: quantity("rad", 0.15, { min: 0 }),
   }),
@@ -193,10 +194,26 @@ function checkRig(r: RigConfig): RigConfig {
   return r;
 }
 
+/**
+ * Rig files before the deadline policy had one count of misses for every
+ * session. It cannot be translated (a count per phase says nothing about how
+ * long the robot went without a state), so it is refused with the migration.
+ */
+function rejectMissBudget(value: unknown, path: string): void {
+  const safety = (value as { safety?: Record<string, unknown> } | undefined)?.safety;
+  if (safety && typeof safety === "object" && "deadlineMissBudget" in safety) {
+    throw new ConfigError(
+      path ? `${path}.safety.deadlineMissBudget` : "safety.deadlineMissBudget",
+      "replaced by safety.deadlines: delete this field; the defaults then apply (per session kind deploy, calibrate, sysid, finetune: staleStateSec, maxConsecutiveLate, missRate {windowSec, maxFraction}), or set them there (README, \"Deadline policy\")",
+    );
+  }
+}
+
 export const rigConfigSchema: Schema<RigConfig> = {
   defaultValue: undefined,
   description: "rig configuration (robot/rigs/<name>.json)",
   parse(value, path) {
+    rejectMissBudget(value, path);
     return checkRig(rigSchema.parse(value, path));
   },
 };

@@ -28,6 +28,7 @@ import { readSysidLog } from "../../calibration/session/log-dataset.js";
 import { sysidChannels } from "../../calibration/session/sysid-channels.js";
 import { readSysidParams } from "../../calibration/sysid/params-file.js";
 import { furutaSysidRig } from "../../calibration/sysid/rig.js";
+import { sameDeadlinesForAll, TIMING_TOLERANT } from "../../robot/control/deadline-policy.js";
 
 const dir = mkdtempSync(join(tmpdir(), "s2r-acceptance-"));
 let emu: SpawnedEmulator | undefined;
@@ -41,7 +42,7 @@ const rigFile = join(dir, "furuta.json");
 const raw = JSON.parse(readFileSync(projectPath("robot", "rigs", "furuta.json"), "utf8"));
 raw.bus.timeoutMs = 100;
 raw.bus.retries = 2;
-raw.safety.deadlineMissBudget = 1000;
+raw.safety.deadlines = sameDeadlinesForAll(TIMING_TOLERANT);
 raw.safety.watchdogMs = 1000;
 writeFileSync(rigFile, JSON.stringify(raw));
 const rig = rigConfigSchema.parse(raw, "");

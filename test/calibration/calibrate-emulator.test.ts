@@ -18,6 +18,7 @@ import { spawnEmulator, type SpawnedEmulator } from "../../robot/emulator/spawn-
 import { DynamixelRig } from "../../robot/rigs/dynamixel-rig.js";
 import { rigConfigSchema } from "../../robot/rigs/rig-config.js";
 import { provisionalCalibration } from "../../calibration/calibrate/calibration-result.js";
+import { sameDeadlinesForAll, TIMING_TOLERANT } from "../../robot/control/deadline-policy.js";
 
 const dir = mkdtempSync(join(tmpdir(), "s2r-calibrate-emu-"));
 const spawned: SpawnedEmulator[] = [];
@@ -35,7 +36,7 @@ const rigFile = join(dir, "furuta.json");
 const raw = JSON.parse(readFileSync(projectPath("robot", "rigs", "furuta.json"), "utf8"));
 raw.bus.timeoutMs = 100;
 raw.bus.retries = 2;
-raw.safety.deadlineMissBudget = 1000;
+raw.safety.deadlines = sameDeadlinesForAll(TIMING_TOLERANT);
 raw.safety.watchdogMs = 1000;
 writeFileSync(rigFile, JSON.stringify(raw));
 const rig = rigConfigSchema.parse(raw, "");

@@ -19,8 +19,9 @@ import { SessionLog } from "../../robot/log/session-log.js";
 import { readSessionLog } from "../../robot/log/read-session-log.js";
 import { rigConfigSchema, type RigConfig } from "../../robot/rigs/rig-config.js";
 import { runCalibrateSession } from "../../calibration/calibrate/calibrate-session.js";
+import { MoveBudget } from "../../calibration/calibrate/move-budget.js";
+import { HoldingVolts, VelocityServo } from "../../calibration/calibrate/velocity-servo.js";
 import { calibrateMotion } from "../../calibration/calibrate/motion-config.js";
-import { VelocityServo } from "../../calibration/calibrate/velocity-servo.js";
 import { StallDetector } from "../../calibration/calibrate/stall-detector.js";
 import { writeCalibrateReport } from "../../calibration/calibrate/calibrate-report.js";
 
@@ -202,4 +203,54 @@ test("an interrupted session stops at once with torque off and a readable log", 
   } finally {
     await hw.close();
   }
+});
+
+/** The corners of the rig page's ranges (robot/emulator/units/furuta-*.json, as table values). */
+const CORNERS: Record<string, Record<string, number>> = {
+  weak: { "actuators.arm.Rm": 8.4 * 1.2, "actuators.arm.km": 0.042 * 0.8, "joints.arm_joint.friction": 0.003, "actuators.arm.deadZone": 0.3, "actuators.arm.latency": 0.01 },
+  strong: { "actuators.arm.Rm": 8.4 * 0.8, "actuators.arm.km": 0.042 * 1.2, "joints.arm_joint.friction": 0, "actuators.arm.deadZone": 0, "actuators.arm.latency": 0 },
+};
+
+for (const [corner, params] of Object.entries(CORNERS)) {
+  test(`the ${corner} corner of the rig page's ranges calibrates within each move's derived time limit, never above 0.5 rad/s`, async () => {
+    const { hw, result } = await session(`corner-${corner}`, { initial: { arm_joint: 0.3 }, params });
+    try {
+      assert.equal(result.end.outcome, "completed", result.end.message);
+      const arm = result.findings!.find((f) => f.joint === "arm_joint")!;
+      assert.ok(Math.abs(arm.zeroCounts - 0.7 / COUNT) < 2, `arm zero ${arm.zeroCounts} counts, true ${0.7 / COUNT}`);
+      assert.ok(arm.peakSpeed! < 0.5, `peak ${arm.peakSpeed} rad/s`);
+      const v = result.loop.recorder.velocity("arm_joint");
+      for (let i = 0; i < v.length; i++) assert.ok(Math.abs(v[i]!) <= 0.5, `speed ${v[i]} rad/s`);
+      // The far approach cruises: the upper seek covers ~4 rad in well under the old 40 s.
+      const upper = result.loop.phases.find((p) => p.name === "seek the upper stop of arm_joint")!;
+      assert.ok(upper.seconds < 20, `upper seek took ${upper.seconds} s`);
+    } finally {
+      await hw.close();
+    }
+  });
+}
+
+test("a move's time limit follows the speed the arm achieves; the servo starts the next move from the voltage that held the arm", () => {
+  const m = calibrateMotion();
+  const budget = new MoveBudget(m, [{ distance: 3.7, speed: 0.35 }, { distance: 0.3, speed: 0.1 }]);
+  assert.ok(Math.abs(budget.plannedSeconds - (3.7 / 0.35 + 3)) < 1e-9);
+  const onTime = budget.limitSeconds;
+  // The arm makes 60 % of the asked-for speed: the limit stretches by 1/0.6.
+  for (let i = 0; i < 500; i++) budget.update(0.35, 0.21, 0.01);
+  assert.ok(Math.abs(budget.achievedRatio - 0.6) < 1e-9);
+  assert.ok(Math.abs(budget.limitSeconds - budget.allowanceSeconds - (onTime - budget.allowanceSeconds) / 0.6) < 1e-9);
+  // A stuck arm does not get forever.
+  const stuck = new MoveBudget(m, [{ distance: 1, speed: 0.35 }]);
+  for (let i = 0; i < 500; i++) stuck.update(0.35, 0, 0.01);
+  assert.equal(stuck.achievedRatio, m.minSpeedRatio);
+  assert.match(stuck.describe(), /achieved 25 % of them/);
+
+  const holding = new HoldingVolts();
+  const first = new VelocityServo(m, holding);
+  assert.ok(Math.abs(first.step(0.01, 0, 0.01)) < 0.1, "no memory yet: the first move starts from nothing");
+  for (let i = 0; i < 200; i++) first.step(0.3, 0.29, 0.01);
+  assert.ok(holding.volts > 0);
+  const next = new VelocityServo(m, holding);
+  const v = next.step(-0.01, 0, 0.01);
+  assert.ok(v < 0 && Math.abs(v) >= m.feedForwardFraction * holding.volts - 0.05 && Math.abs(v) <= holding.volts, `starts at ${v} V, held at ${holding.volts} V`);
 });

@@ -8,6 +8,7 @@ import { OnnxPolicy } from "../../policies/runtime/onnx-policy.js";
 import { setupTask } from "../../sim/env/sim-env.js";
 import { getTask } from "../../sim/tasks/registry.js";
 import { SimHardware } from "../../robot/hardware/sim-hardware.js";
+import { BusSilenceError } from "../../robot/hardware/interface.js";
 import { SessionLog } from "../../robot/log/session-log.js";
 import { readSessionLog } from "../../robot/log/read-session-log.js";
 import { LockstepTicker, runControlLoop } from "../../robot/control/control-loop.js";
@@ -16,6 +17,7 @@ import { bindPolicyToRig } from "../../robot/control/policy-binding.js";
 import { writeRandomPolicy } from "../../robot/control/random-policy.js";
 import { rigSafetyLayer } from "../../robot/control/rig-safety.js";
 import { loadRigConfig } from "../../robot/rigs/rig-config.js";
+import { UNLIMITED_DEADLINES, type DeadlineLimits } from "../../robot/control/deadline-policy.js";
 
 const dir = mkdtempSync(join(tmpdir(), "s2r-control-"));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -166,17 +168,28 @@ test("aborting the signal mid-episode (SIGINT) turns torque off and leaves a com
   }
 });
 
-test("deadline misses beyond the budget stop the loop with torque off (real-time ticker, stalled event loop)", async () => {
-  const { hw, policy, file, log } = await parts("deadline");
-  // Something else hogs the process for 35 ms every 40 ms: at 100 Hz, ticks are missed.
-  const hog = setInterval(() => {
+/** Something else hogs the process for `busyMs` every `everyMs` (a long GC pause, a blocking call, a starved thread). */
+function hogEventLoop(busyMs: number, everyMs: number): NodeJS.Timeout {
+  return setInterval(() => {
     const t = performance.now();
-    while (performance.now() - t < 35) {
-      /* a stall such as a long GC pause or a blocking call elsewhere */
+    while (performance.now() - t < busyMs) {
+      /* stalled */
     }
-  }, 40);
+  }, everyMs);
+}
+
+async function loopUnderHog(name: string, busyMs: number, everyMs: number, deadlines: DeadlineLimits, maxCycles: number) {
+  const { hw, policy, file, log } = await parts(name);
+  let hog: NodeJS.Timeout | undefined;
   try {
     await hw.activate();
+    const common = { hardware: hw, policy, observation: binding.observation, actions: binding.actions, safety: rigSafetyLayer(rig, hw.jointNames, hw.commandNames), periodSec: binding.periodSec };
+    // First use of onnxruntime, the log and the loop's code is slow (lazy setup, JIT): a short run first, into its own log, so only the hog is late.
+    const warmLog = SessionLog.create(join(dir, `${name}-warm.mcap`), { session: "deploy" });
+    await runControlLoop({ ...common, log: warmLog, maxCycles: 20, deadlines: UNLIMITED_DEADLINES });
+    await warmLog.close();
+    await hw.activate();
+    hog = hogEventLoop(busyMs, everyMs);
     const r = await runControlLoop({
       hardware: hw,
       policy,
@@ -185,21 +198,105 @@ test("deadline misses beyond the budget stop the loop with torque off (real-time
       safety: rigSafetyLayer(rig, hw.jointNames, hw.commandNames),
       log,
       periodSec: binding.periodSec,
-      maxCycles: 500,
-      deadlineMissBudget: 2,
+      maxCycles,
+      deadlines,
     });
-    assert.equal(r.reason, "deadline_budget");
-    assert.equal(r.fault, true);
-    assert.equal(r.deadlineMisses, 3);
-    assert.ok(r.cycles < 100, `stopped early (${r.cycles} cycles)`);
-    assert.equal(hw.torqueEnabled, false);
+    return { r, file, torqueEnabled: hw.torqueEnabled };
   } finally {
-    clearInterval(hog);
+    if (hog) clearInterval(hog);
     await log.close();
     policy.dispose();
     await hw.close();
   }
+}
+
+test("a state older than the stale-state limit stops the loop with torque off (real-time ticker, stalled event loop)", async () => {
+  const { r, file, torqueEnabled } = await loopUnderHog("stale", 35, 40, { recoveries: 0, staleStateSec: 0.03, maxConsecutiveLate: 1000, missRate: { windowSec: 10, maxFraction: 1 } }, 500);
+  assert.equal(r.reason, "deadline_limit");
+  assert.equal(r.fault, true);
+  assert.match(r.message, /no fresh state for \d+\.\d ms, more than the stale-state limit of 30 ms/);
+  assert.ok(r.deadlineStats.longestStaleSec > 0.03);
+  assert.ok(r.cycles < 100, `stopped early (${r.cycles} cycles)`);
+  assert.equal(torqueEnabled, false);
   const d = await digest(file);
   assert.ok(d.closedCleanly);
-  assert.equal(d.events.filter((e) => /deadline missed/.test(e)).length, 3);
+  assert.ok(d.events.some((e) => /stale-state limit/.test(e)));
+});
+
+test("scattered late cycles within the deploy limits do not stop the loop; each is logged with its cause (the old budget of 3 stopped it)", async () => {
+  // Limits wider than the rig's deploy limits: this shared machine is late on its own too (each limit has its own test).
+  const deploy = { ...rig.safety.deadlines.deploy, staleStateSec: 0.3, maxConsecutiveLate: 10, missRate: { windowSec: 2, maxFraction: 0.4 } };
+  const { r, file } = await loopUnderHog("scattered", 25, 400, deploy, 300);
+  assert.equal(r.reason, "completed", r.message);
+  assert.ok(r.deadlineMisses > 3, `${r.deadlineMisses} late cycles (more than the old budget of 3)`);
+  assert.equal(r.deadlineStats.causes.scheduling + r.deadlineStats.causes.read + r.deadlineStats.causes.inference + r.deadlineStats.causes.write, r.deadlineMisses);
+  assert.ok(r.deadlineStats.longestStaleSec < deploy.staleStateSec);
+  const events: string[] = [];
+  let lateTimings = 0;
+  let causes = 0;
+  await readSessionLog(file, {
+    onMessage: (m) => {
+      if (m.topic === "/events") events.push(String(m.decode().msg));
+      if (m.topic === "/timing") {
+        const v = m.decode() as { deadline_missed: boolean; late_cause: string; stale_ms: number };
+        if (v.deadline_missed) lateTimings++;
+        if (v.late_cause !== "") causes++;
+      }
+    },
+  });
+  assert.equal(events.filter((e) => /late cycle \d+ \((scheduling|read|inference|write)\)/.test(e)).length, r.deadlineMisses);
+  assert.equal(lateTimings, r.deadlineMisses);
+  assert.equal(causes, r.deadlineMisses);
+});
+
+test("a miss rate above the limit over its window stops the loop", async () => {
+  const { r, torqueEnabled } = await loopUnderHog("rate", 12, 25, { recoveries: 0, staleStateSec: 1, maxConsecutiveLate: 1000, missRate: { windowSec: 0.5, maxFraction: 0.05 } }, 500);
+  assert.equal(r.reason, "deadline_limit");
+  assert.match(r.message, /late cycles in the last 50 \(.*\), more than the limit of 5\.0 % over 0\.5 s/);
+  assert.equal(torqueEnabled, false);
+});
+
+/** The hardware, with its bus silent at the given reads (numbered from 0). */
+function silentAtReads(hw: SimHardware, reads: number[]) {
+  let n = 0;
+  return {
+    name: hw.name,
+    jointNames: hw.jointNames,
+    commandNames: hw.commandNames,
+    commandUnit: hw.commandUnit,
+    effortUnit: hw.effortUnit,
+    activate: () => hw.activate(),
+    async read() {
+      if (reads.includes(n++)) throw new BusSilenceError("furuta: read: Sync Read to ID 1: no status packet after 10.1 ms (attempt 2 of 2)");
+      return hw.read();
+    },
+    write: (c: ArrayLike<number>) => hw.write(c),
+    deactivate: () => hw.deactivate(),
+    close: () => hw.close(),
+  };
+}
+
+test("deploy: the bus falling silent while preparing or during an episode costs a recovery, not the session; beyond the rig's recoveries it ends", async () => {
+  for (const [recoveries, expect] of [
+    [2, "completed"],
+    [1, "hardware_error"],
+  ] as const) {
+    const { hw, policy, log } = await parts(`silent-${recoveries}`, QUICK_SETTLE);
+    const r2 = { ...rig, safety: { ...rig.safety, deadlines: { ...rig.safety.deadlines, deploy: { ...rig.safety.deadlines.deploy, recoveries } } } };
+    try {
+      // Read 0 is the first episode's first reading (preparing); read 400 falls in an episode's loop.
+      const r = await runDeploySession({ hardware: silentAtReads(hw, [0, 400]), policy, binding, rig: r2, log, episodes: 2, episodeSeconds: 3, ticker: (p) => new LockstepTicker(p) });
+      assert.equal(r.reason, expect, r.message);
+      if (expect === "completed") {
+        assert.equal(r.episodes.length, 2);
+        assert.equal(r.episodes.filter((e) => e.reason === "hardware_error").length, 1, "the episode the bus fell silent in counts as failed");
+        assert.equal(r.episodes.reduce((n, e) => n + e.deadlineStats.recoveries, 0), 1);
+      }
+      assert.equal(hw.torqueEnabled, false);
+    } finally {
+      await log.close().catch(() => undefined);
+      policy.dispose();
+      await hw.close();
+    }
+  }
 });

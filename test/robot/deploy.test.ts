@@ -9,6 +9,7 @@ import { readSessionLog } from "../../robot/log/read-session-log.js";
 import { writeRandomPolicy } from "../../robot/control/random-policy.js";
 import { spawnEmulator, type SpawnedEmulator } from "../../robot/emulator/spawn-emulator.js";
 import { writeCalibration } from "../../robot/rigs/calibration.js";
+import { sameDeadlinesForAll, TIMING_TOLERANT } from "../../robot/control/deadline-policy.js";
 
 // `s2r deploy` in this process against `s2r emulate` in a child process,
 // over a real pseudo-terminal: the path a real rig's USB adapter takes.
@@ -31,7 +32,7 @@ const rigFile = join(dir, "furuta.json");
   const rig = JSON.parse(readFileSync(projectPath("robot", "rigs", "furuta.json"), "utf8"));
   rig.bus.timeoutMs = 100;
   rig.bus.retries = 2;
-  rig.safety.deadlineMissBudget = 1000;
+  rig.safety.deadlines = sameDeadlinesForAll(TIMING_TOLERANT);
   writeFileSync(rigFile, JSON.stringify(rig));
 }
 /** Much more pendulum friction and damping than the rig page's: the settle waits between episodes take ~1 s. */

@@ -39,7 +39,7 @@ interface Bench {
   close(): Promise<void>;
 }
 
-async function bench(o: { zeroCounts?: Record<string, number>; initial?: Record<string, number>; overload?: ThermalOverloadOptions } = {}): Promise<Bench> {
+async function bench(o: { zeroCounts?: Record<string, number>; initial?: Record<string, number>; overload?: ThermalOverloadOptions; faults?: (status: Uint8Array, index: number) => Uint8Array | null } = {}): Promise<Bench> {
   const params = emulatorParams(setup, rig);
   Object.assign(params.zeroCounts, o.zeroCounts ?? {});
   const emu = await EmulatedRig.create({ rig, setup, params, initial: o.initial, overload: o.overload });
@@ -51,6 +51,7 @@ async function bench(o: { zeroCounts?: Record<string, number>; initial?: Record<
       emu.advanceTo(clock.t);
       return clock.t;
     },
+    faults: o.faults,
   });
   const bus = new DynamixelBus(transport, { timeoutMs: 50 });
   const calibration = { schema: 1, rig: "furuta", joints: Object.fromEntries(Object.entries(params.zeroCounts).map(([j, z]) => [j, { zeroCounts: z, direction: 1 as const }])) };
@@ -271,5 +272,54 @@ test("s2r emulate serves on the link until interrupted, hides drawn parameters u
     assert.equal(existsSync(link), false, "the link is gone");
     assert.equal(existsSync(`${link}.device`), false, "and the emulator's end");
     assert.match(err, /s2r emulate: stopped; .* s simulated/);
+  }
+});
+
+test("s2r emulate --params takes a plain map of physical symbols, values outside the randomization ranges included", async () => {
+  const link = join(dir, "bus-symbols");
+  const params = join(dir, "symbols.json");
+  // Rm at +50 %: beyond the rig page's +-20 %.
+  writeFileSync(params, JSON.stringify({ Rm: 12.6, km: 0.0336, armFriction: 0.003, deadZone: 0.3 }));
+  const controller = new AbortController();
+  let out = "";
+  let err = "";
+  let running!: Promise<number>;
+  const ready = new Promise<void>((resolve) => {
+    const io = { out: (t: string) => ((out += t), resolve()), err: (t: string) => (err += t), interactive: false, signal: controller.signal };
+    running = main(["emulate", "furuta", "--link", link, "--params", params, "--reveal", "--json", "--rt-priority", "0"], io);
+  });
+  await ready;
+  const line = JSON.parse(out.split("\n")[0]!);
+  controller.abort(new Error("SIGINT"));
+  assert.equal(await running, 0, err);
+  assert.deepEqual(line.params, { "actuators.arm.Rm": 12.6, "actuators.arm.km": 0.0336, "joints.arm_joint.friction": 0.003, "actuators.arm.deadZone": 0.3 });
+  const bad = join(dir, "mixed.json");
+  writeFileSync(bad, JSON.stringify({ Rm: 9, Kp: 1 }));
+  let badErr = "";
+  const code = await main(["emulate", "furuta", "--link", join(dir, "bus-bad"), "--params", bad], { out: () => undefined, err: (t: string) => (badErr += t), interactive: false, signal: new AbortController().signal });
+  assert.notEqual(code, 0);
+  assert.match(badErr, /mixed\.json: Kp: unknown parameter symbol \(a plain map takes Rm, km/);
+});
+
+test("a Sync Read that times out is retried within the caller's slack, and only then", async () => {
+  let drop = 0;
+  // Only Sync Read answers (10 data bytes) are dropped: the rig's Bus Watchdog checks still get through.
+  const b = await bench({ faults: (status) => (drop > 0 && status.length > 14 ? (drop--, null) : status) });
+  try {
+    await b.hw.activate();
+    // Three silent attempts (2 devices each): the bus's own retries (2, at 50 ms each) are not enough...
+    drop = 6;
+    await assert.rejects(b.hw.read(), (e: unknown) => e instanceof HardwareError && /attempt 3 of 3/.test((e as Error).message));
+    // ...a 300 ms slack allows five.
+    drop = 6;
+    const before = b.hw.readRetries;
+    const f = await b.hw.read({ retryForSec: 0.3 });
+    assert.ok(Number.isFinite(f.position[0]!));
+    assert.equal(b.hw.readRetries - before, 3);
+    // No slack left: no more than the bus's own retries.
+    drop = 6;
+    await assert.rejects(b.hw.read({ retryForSec: 0.01 }), /attempt 3 of 3/);
+  } finally {
+    await b.close();
   }
 });

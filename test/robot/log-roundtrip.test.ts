@@ -40,7 +40,7 @@ async function writeSession(file: string) {
     log.jointState({ name: ["arm_joint", "pendulum_joint"], position: [i * 0.01, Math.PI - i * 0.001], velocity: [0.5, -0.25], effort: [] }, ns(i));
     log.command([1.5 - i * 0.01], ns(i));
     log.policy({ observation: [i, 2, 3, 4, 5, 6], action: [0.25], value: i === 0 ? NaN : 1.5, osiNames: ["Lr", "mp"], osiEstimate: [0.085, 0.024] }, ns(i));
-    log.timing({ cycle: i, periodMs: 2 + (i % 5) * 0.01, targetPeriodMs: 2, readMs: 0.4, inferMs: 0.2, writeMs: 0.1, deadlineMissed: i === 30 }, ns(i));
+    log.timing({ cycle: i, periodMs: 2 + (i % 5) * 0.01, targetPeriodMs: 2, readMs: 0.4, inferMs: 0.2, writeMs: 0.1, deadlineMissed: i === 30, ...(i === 30 ? { wakeLateMs: 0.05, staleMs: 2.4, lateCause: "read" } : {}) }, ns(i));
     if (i % 10 === 0) sysid.write({ tick: 1n << 40n, raw: new Uint8Array([1, 2, 255]), gains: [0.5, 1.5, -2], ok: i % 20 === 0, phase: "chirp°", segments: [{ label: "a", t0: i, code: -3 }] }, ns(i));
   }
   log.event("info", "start", { time: ns(0) });
@@ -102,6 +102,9 @@ test("a session with every channel reads back with our reader: values, metadata,
     infer_ms: 0.2,
     write_ms: 0.1,
     deadline_missed: true,
+    wake_late_ms: 0.05,
+    stale_ms: 2.4,
+    late_cause: "read",
   });
   const events = byTopic.get(TOPICS.events)!.map((m) => m.decode());
   assert.deepEqual(

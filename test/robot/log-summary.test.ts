@@ -24,7 +24,7 @@ async function writeRun(file: string, events: number) {
     const t = ms(i * 2);
     log.jointState({ name: ["arm_joint", "pendulum_joint"], position: [0, 0], velocity: [0, 0], effort: [] }, t);
     log.command([0], t);
-    log.timing({ cycle: i, periodMs: i % 2 ? 2.1 : 1.9, targetPeriodMs: 2, readMs: 0.5, inferMs: 0.25, writeMs: 0.125, deadlineMissed: i === 10 || i === 500 || i === 990 }, t);
+    log.timing({ cycle: i, periodMs: i % 2 ? 2.1 : 1.9, targetPeriodMs: 2, readMs: 0.5, inferMs: 0.25, writeMs: 0.125, deadlineMissed: i === 10 || i === 500 || i === 990, staleMs: i === 500 ? 14.5 : 2, lateCause: i === 10 ? "scheduling" : i === 500 || i === 990 ? "read" : "" }, t);
   }
   for (let k = 0; k < events; k++) log.event("info", `step ${k}`, { time: ms(k) });
   log.event("error", "deadline missed at cycle 500", { name: "loop", time: ms(1000) });
@@ -51,12 +51,14 @@ test("log summary prints kind, metadata, duration, rates, events and loop timing
   // Cycle 0 has no period; of the other 999, 500 are 2.1 ms and 499 are 1.9 ms.
   assert.match(out, /period\s+p50 2\.100 ms, p99 2\.100 ms, max 2\.100 ms/);
   assert.match(out, /jitter\s+p50 0\.100 ms/);
-  assert.match(out, /deadline misses: 3 \(0\.30 %\)/);
+  assert.match(out, /deadline misses: 3 \(0\.30 %\); causes: scheduling 1, read 2/);
+  assert.match(out, /longest without a fresh state: 14\.5/);
 
   const json = JSON.parse((await run(["log", "summary", file, "--json"])).out);
   assert.equal(json.session, "deploy");
   assert.equal(json.closedCleanly, true);
   assert.equal(json.timing.deadlineMisses, 3);
+  assert.deepEqual(json.timing.lateCauses, { scheduling: 1, read: 2 });
   assert.equal(json.timing.cycles, 1000);
   assert.equal(json.channels.find((c: { topic: string }) => c.topic === "/timing").messages, 1000);
   assert.equal(json.events.total, 4);

@@ -54,6 +54,12 @@ test("the Furuta rig file says what the rig page says", () => {
   assert.deepEqual([rig.safety.guards[0]!.lower, rig.safety.guards[0]!.upper], [-2, 2]);
   assert.equal(rig.ros2.commandTopic, "/arm_voltage_controller/commands");
   assert.deepEqual(rig.ros2.jointNames, ["arm_joint", "pendulum_joint"]);
+  // A slow calibration move tolerates far more than a balancing policy.
+  const d = rig.safety.deadlines;
+  assert.ok(d.calibrate.staleStateSec > d.deploy.staleStateSec && d.calibrate.maxConsecutiveLate > d.deploy.maxConsecutiveLate);
+  assert.ok(d.calibrate.staleStateSec * 1000 < rig.safety.watchdogMs, "the Bus Watchdog stays the last line");
+  // Omitted: the defaults apply.
+  assert.deepEqual(loadRigConfig(rigFile("no-deadlines", (r) => delete r.safety.deadlines)).safety.deadlines, d);
   // 100-500 Hz.
   assert.deepEqual([rig.control.minPeriodSec, rig.control.maxPeriodSec], [0.002, 0.01]);
 });
@@ -71,6 +77,10 @@ test("bad rig files are refused naming the file and the field", () => {
     ["limit", (r) => delete r.safety.commandLimits.arm, /safety\.commandLimits\.arm: required/],
     ["typo", (r) => (r.safety.watchdgMs = 100), /safety\.watchdgMs: unknown field/],
     ["protocol", (r) => (r.bus.protocol = 1), /bus\.protocol: only Dynamixel Protocol 2\.0/],
+    ["old-budget", (r) => (r.safety.deadlineMissBudget = 3), /safety\.deadlineMissBudget: replaced by safety\.deadlines: delete this field/],
+    ["stale", (r) => (r.safety.deadlines.calibrate.staleStateSec = 0), /safety\.deadlines\.calibrate\.staleStateSec: expected a number > 0/],
+    ["rate", (r) => (r.safety.deadlines.deploy.missRate.maxFraction = 1.5), /safety\.deadlines\.deploy\.missRate\.maxFraction/],
+    ["kind", (r) => (r.safety.deadlines.balance = {}), /safety\.deadlines\.balance: unknown field/],
   ];
   expectRefused(cases);
   assert.throws(() => loadRigConfig("segway"), /unknown rig "segway"; known rigs: .*furuta/);

@@ -30,6 +30,7 @@ import { waitForMatch } from "../../robot/ros2/match.js";
 import { timeFromMs, type JointState } from "../../robot/ros2/messages.js";
 import { Ros2Hardware } from "../../robot/ros2/ros2-hardware.js";
 import { cycloneAvailable } from "./cyclone-available.js";
+import { sameDeadlinesForAll, TIMING_TOLERANT } from "../../robot/control/deadline-policy.js";
 
 const STATE = "/joint_states";
 const COMMAND = "/arm_voltage_controller/commands";
@@ -51,7 +52,7 @@ const STALE = ["--stale-ms", "100"];
 const rigFile = join(dir, "furuta.json");
 {
   const r = JSON.parse(readFileSync(projectPath("robot", "rigs", "furuta.json"), "utf8"));
-  r.safety.deadlineMissBudget = 1000;
+  r.safety.deadlines = sameDeadlinesForAll(TIMING_TOLERANT);
   writeFileSync(rigFile, JSON.stringify(r));
 }
 

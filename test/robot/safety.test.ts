@@ -42,3 +42,14 @@ test("inside the soft zone, commands toward the stop are zeroed, away are kept",
   assert.equal(out[0], -2);
   assert.equal(s.counts.soft_zone, 1);
 });
+
+test("a late state is judged where the joint is now: a stale reading near the stop brakes sooner", () => {
+  const s = layer(), out = new Float64Array(1);
+  // 4 rad/s needs 16/80 = 0.2 rad to stop; at q = 1.6 there is 0.3 left before the margin: on time, no braking.
+  assert.equal(s.filter([1], [1.6, 0], [4, 0], out, 0), "none");
+  assert.equal(s.filter([1], [1.6, 0], [4, 0], out), "none");
+  // Read 30 ms ago: the arm has moved 0.12 rad on, 0.18 rad are left: brake.
+  assert.equal(s.filter([1], [1.6, 0], [4, 0], out, 0.03), "braking");
+  assert.equal(out[0], -6);
+  assert.throws(() => s.filter([1], [0, 0], [0, 0], out, -1), /stateAgeSec must be >= 0/);
+});
