@@ -23,5 +23,7 @@ if ! "$PY" -m venv "$VENV"; then
   echo "install-ray: '$PY -m venv' failed; on Debian/Ubuntu: apt-get install python3-venv" >&2
   exit 1
 fi
-"$VENV/bin/pip" install --quiet --disable-pip-version-check "ray[tune]==$RAY_VERSION" msgpack numpy pyarrow
+# --retries 0: these machines reach only their configured local wheel index; pip would otherwise retry the
+# unreachable default index five times per package, with backoff (minutes in all).
+"$VENV/bin/pip" install --quiet --disable-pip-version-check --retries 0 "ray[tune]==$RAY_VERSION" msgpack numpy pyarrow
 echo "install-ray: ray $RAY_VERSION installed in $VENV"
