@@ -30,6 +30,9 @@ test("the standard schemas parse with all their dependencies, in the layout Foxg
     "float64 infer_ms",
     "float64 write_ms",
     "bool deadline_missed",
+    "float64 wake_late_ms",
+    "float64 stale_ms",
+    "string late_cause",
   ]);
   // Dependencies are delimited by exactly 80 '=' and "MSG: pkg/Type".
   for (const s of [JOINT_STATE_SCHEMA, FLOAT64_MULTI_ARRAY_SCHEMA, LOG_SCHEMA, POLICY_STEP_SCHEMA, LOOP_TIMING_SCHEMA]) {
