@@ -13,7 +13,8 @@ import { getTask } from "../sim/tasks/registry.js";
 import type { TaskConfigBase } from "../sim/tasks/task.js";
 import { createArena } from "./nn/index.js";
 import { ActorCritic, PolicyStepper } from "./actor-critic.js";
-import { writeCheckpoint, type Checkpoint } from "./checkpoint.js";
+import { BEST_CHECKPOINT_FILE, writeCheckpoint, type Checkpoint, type PeriodicEvaluation } from "./checkpoint.js";
+import { betterEvaluation, PeriodicEvaluator } from "./periodic-eval.js";
 import { NonFiniteError, Ppo, type UpdateStats } from "./ppo.js";
 import { RolloutStorage } from "./rollout-storage.js";
 import { policyConfigSchema, ppoConfigSchema, runConfigSchema, type PolicyConfig, type PpoConfig, type RunConfig } from "./train-config.js";
@@ -56,6 +57,7 @@ export function resolveTrainConfig(taskName: string, partial: unknown, source?: 
     throw e;
   }
   if (cfg.ppo.rolloutSteps % cfg.ppo.chunkLength !== 0) throw new ConfigError("ppo.chunkLength", `must divide ppo.rolloutSteps (${cfg.ppo.rolloutSteps}), got ${cfg.ppo.chunkLength}`, source);
+  if (cfg.policy.osi === "up" && cfg.run.numEnvs % cfg.ppo.osiMinibatches !== 0) throw new ConfigError("ppo.osiMinibatches", `must divide run.numEnvs (${cfg.run.numEnvs}), got ${cfg.ppo.osiMinibatches}`, source);
   const chunks = cfg.run.numEnvs * (cfg.ppo.rolloutSteps / cfg.ppo.chunkLength);
   if (chunks % cfg.ppo.minibatches !== 0) throw new ConfigError("ppo.minibatches", `must divide the ${chunks} chunks per rollout (run.numEnvs x rolloutSteps / chunkLength)`, source);
   return cfg;
@@ -74,7 +76,7 @@ export interface TrainOptions {
    * Called after every update with the run directory's latest figures; may save a
    * checkpoint and evaluate. Resolving true stops training (e.g. a target reached).
    */
-  onUpdate?: (u: { update: number; steps: number; wallSeconds: number; successRate: number; meanReturn: number; episodes: number; saveCheckpoint: () => string }) => boolean | Promise<boolean>;
+  onUpdate?: (u: { update: number; steps: number; wallSeconds: number; successRate: number; meanReturn: number; episodes: number; saveCheckpoint: () => string; evaluation?: PeriodicEvaluation }) => boolean | Promise<boolean>;
 }
 
 export interface TrainResult {
@@ -87,6 +89,9 @@ export interface TrainResult {
   checkpoint: string;
   /** Wall-clock seconds at which the success window first reached run.stopAtSuccess, or -1. */
   secondsToTarget: number;
+  /** Every periodic deterministic evaluation of this session, and the best of the run (also in DIR/best-checkpoint.json). */
+  evaluations: PeriodicEvaluation[];
+  best?: PeriodicEvaluation;
 }
 
 interface MetricsRow {
@@ -99,6 +104,8 @@ interface MetricsRow {
   episodeLength: number;
   episodes: number;
   stats: UpdateStats;
+  /** The periodic deterministic evaluation made after this update, if any. */
+  evaluation?: { successRate: number; meanReturn: number; osiError: number };
 }
 
 /**
@@ -126,9 +133,11 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   const ppo = new Ppo(model, cfg.ppo, storage);
   const rng = Rng.derive(cfg.run.seed, 0x7a1);
   let update = 0, steps = 0, priorWall = 0, totalEpisodes = 0;
+  let best: PeriodicEvaluation | undefined;
   if (o.resume) {
     model.setState(o.resume.model, "checkpoint.model");
-    ppo.adam.setState(o.resume.optimizer, "checkpoint.optimizer");
+    ppo.restoreOptimizers(o.resume.optimizer, o.resume.osiOptimizer);
+    best = o.resume.bestEvaluation;
     rng.setState(o.resume.rng);
     ({ update, steps, wallSeconds: priorWall, episodes: totalEpisodes } = o.resume.progress);
     log(`resuming at update ${update}, ${steps} steps`);
@@ -145,7 +154,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   const privNames = spec.privilegedNames;
   if (!o.resume || !existsSync(metricsFile)) {
     const osiCols = model.osi ? privNames.map((n) => `osiErr:${n}`) : [];
-    appendFileSync(metricsFile, ["update", "steps", "wallSeconds", "stepsPerSecond", "meanReturn", "successRate", "episodeLength", "episodes", "policyLoss", "valueLoss", "osiLoss", "entropy", "approxKl", "clipFraction", "gradNorm", "learningRate", "actionStd", ...osiCols].join(",") + "\n");
+    appendFileSync(metricsFile, ["update", "steps", "wallSeconds", "stepsPerSecond", "meanReturn", "successRate", "episodeLength", "episodes", "policyLoss", "valueLoss", "osiLoss", "entropy", "approxKl", "clipFraction", "gradNorm", "learningRate", "actionStd", "explainedVariance", "evalSuccess", "evalReturn", "evalOsiError", ...osiCols].join(",") + "\n");
   }
   const history: MetricsRow[] = [];
   const window: EpisodeResult[] = [];
@@ -165,12 +174,30 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   let lastCheckpoint = "";
   const wall = () => priorWall + (performance.now() - t0) / 1000;
 
-  const saveCheckpoint = (): string => {
+  const evaluator = cfg.run.evalEvery > 0 ? new PeriodicEvaluator(model, { task: o.taskName, taskConfig: cfg.task, episodes: cfg.run.evalEpisodes, seed: cfg.run.evalSeed, workers: cfg.run.workers }) : undefined;
+  const evaluations: PeriodicEvaluation[] = [];
+  let lastEvaluated = -1;
+  // The deterministic policy on the fixed evaluation episodes; the best so far becomes DIR/best-checkpoint.json.
+  const evaluateNow = async (): Promise<{ successRate: number; meanReturn: number; osiError: number } | undefined> => {
+    if (!evaluator || lastEvaluated === update) return undefined;
+    lastEvaluated = update;
+    const { evaluation, result } = await evaluator.evaluate({ update, steps }, o.signal);
+    evaluations.push(evaluation);
+    const osiErrors = Object.values(result.osiError);
+    log(`update ${update}: deterministic evaluation ${(evaluation.successRate * 100).toFixed(1)} % success on ${evaluation.episodes} fixed randomized episodes${best ? ` (best ${(best.successRate * 100).toFixed(1)} % at update ${best.update})` : ""}`);
+    if (betterEvaluation(evaluation, best)) {
+      best = evaluation;
+      writeCheckpoint(outDir, buildCheckpoint(evaluation), BEST_CHECKPOINT_FILE);
+    }
+    return { successRate: evaluation.successRate, meanReturn: evaluation.meanReturn, osiError: osiErrors.length ? mean(osiErrors) : NaN };
+  };
+
+  const buildCheckpoint = (evaluation?: PeriodicEvaluation): Checkpoint => {
     for (const p of model.params()) {
       for (const x of p.value) if (!Number.isFinite(x)) throw new NonFiniteError(`parameter ${p.name} is not finite; refusing to write a checkpoint`);
     }
     const recent = summarize(window);
-    const ck: Checkpoint = {
+    return {
       schema: 1,
       kind: "s2r-checkpoint",
       task: o.taskName,
@@ -179,12 +206,17 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
       envSpec: spec,
       privileged: setup.randomizer.privilegedRanges(),
       model: model.getState(),
-      optimizer: ppo.adam.getState(),
+      ...ppo.optimizerState(),
       rng: rng.getState(),
       progress: { update, steps, wallSeconds: wall(), episodes: totalEpisodes, successRate: recent.successRate, meanReturn: recent.meanReturn },
       savedAt: new Date().toISOString(),
+      ...(evaluation ? { evaluation } : {}),
+      ...(best ? { bestEvaluation: best } : {}),
     };
-    lastCheckpoint = writeCheckpoint(outDir, ck);
+  };
+
+  const saveCheckpoint = (): string => {
+    lastCheckpoint = writeCheckpoint(outDir, buildCheckpoint());
     writeTrainingReport(join(outDir, "report.html"), o.taskName, history, privNames, model.osi !== undefined);
     return lastCheckpoint;
   };
@@ -234,7 +266,8 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
       update++;
       steps += T * N;
       const recent = summarize(window);
-      const row: MetricsRow = { update, steps, wallSeconds: wall(), stepsPerSecond: steps / Math.max(1e-9, wall()), meanReturn: recent.meanReturn, successRate: recent.successRate, episodeLength: recent.meanLength, episodes: totalEpisodes, stats };
+      const evaluation = evaluator && update % cfg.run.evalEvery === 0 ? await evaluateNow() : undefined;
+      const row: MetricsRow = { update, steps, wallSeconds: wall(), stepsPerSecond: steps / Math.max(1e-9, wall()), meanReturn: recent.meanReturn, successRate: recent.successRate, episodeLength: recent.meanLength, episodes: totalEpisodes, stats, ...(evaluation ? { evaluation } : {}) };
       history.push(row);
       appendFileSync(metricsFile, csvRow(row, model.osi !== undefined) + "\n");
       progress?.update(steps, {
@@ -248,11 +281,14 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
         break;
       }
       if (update % cfg.run.checkpointEvery === 0) saveCheckpoint();
-      if (o.onUpdate && (await o.onUpdate({ update, steps, wallSeconds: wall(), successRate: recent.successRate, meanReturn: recent.meanReturn, episodes: totalEpisodes, saveCheckpoint }))) {
+      const lastEvaluation = evaluation ? evaluations[evaluations.length - 1] : undefined;
+      if (o.onUpdate && (await o.onUpdate({ update, steps, wallSeconds: wall(), successRate: recent.successRate, meanReturn: recent.meanReturn, episodes: totalEpisodes, saveCheckpoint, ...(lastEvaluation ? { evaluation: lastEvaluation } : {}) }))) {
         if (secondsToTarget < 0) secondsToTarget = wall();
         break;
       }
     }
+    // The end of a run is a candidate too (an interrupted run saves at once, without evaluating).
+    if (!interrupted && update > 0) await evaluateNow();
     saveCheckpoint();
   } finally {
     progress?.done();
@@ -260,7 +296,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     arena.dispose();
   }
   const recent = summarize(window);
-  return { updates: update, steps, wallSeconds: wall(), successRate: recent.successRate, meanReturn: recent.meanReturn, interrupted, checkpoint: lastCheckpoint, secondsToTarget };
+  return { updates: update, steps, wallSeconds: wall(), successRate: recent.successRate, meanReturn: recent.meanReturn, interrupted, checkpoint: lastCheckpoint, secondsToTarget, evaluations, ...(best ? { best } : {}) };
 }
 
 function summarize(window: EpisodeResult[]): { successRate: number; meanReturn: number; meanLength: number } {
@@ -282,7 +318,8 @@ function mean(a: ArrayLike<number>): number {
 
 function csvRow(r: MetricsRow, osi: boolean): string {
   const s = r.stats;
-  const cells = [r.update, r.steps, r.wallSeconds.toFixed(2), r.stepsPerSecond.toFixed(0), r.meanReturn, r.successRate, r.episodeLength, r.episodes, s.policyLoss, s.valueLoss, s.osiLoss, s.entropy, s.approxKl, s.clipFraction, s.gradNorm, s.learningRate, s.actionStd, ...(osi ? Array.from(s.osiAbsError) : [])];
+  const e = r.evaluation;
+  const cells = [r.update, r.steps, r.wallSeconds.toFixed(2), r.stepsPerSecond.toFixed(0), r.meanReturn, r.successRate, r.episodeLength, r.episodes, s.policyLoss, s.valueLoss, s.osiLoss, s.entropy, s.approxKl, s.clipFraction, s.gradNorm, s.learningRate, s.actionStd, s.explainedVariance, e ? e.successRate : "", e ? e.meanReturn : "", e && Number.isFinite(e.osiError) ? e.osiError : "", ...(osi ? Array.from(s.osiAbsError) : [])];
   return cells.map((c) => (typeof c === "number" ? (Number.isInteger(c) ? String(c) : c.toPrecision(6)) : c)).join(",");
 }
 
@@ -291,9 +328,15 @@ function writeTrainingReport(file: string, taskName: string, h: MetricsRow[], pr
   const series = (name: string, y: number[]) => ({ name, x, y });
   const plots = [
     linePlot({ title: "Episode return (recent window)", xLabel: "environment steps", yLabel: "return", series: [series("mean return", h.map((r) => r.meanReturn))] }),
-    linePlot({ title: "Success rate (recent window)", xLabel: "environment steps", yLabel: "fraction", series: [series("success", h.map((r) => r.successRate))], yRange: [0, 1] }),
+    linePlot({
+      title: "Success rate: training window (stochastic actions) and periodic evaluation (deterministic, fixed episodes)",
+      xLabel: "environment steps",
+      yLabel: "fraction",
+      series: [series("training (stochastic)", h.map((r) => r.successRate)), { name: "evaluation (deterministic)", x: h.filter((r) => r.evaluation).map((r) => r.steps), y: h.filter((r) => r.evaluation).map((r) => r.evaluation!.successRate) }],
+      yRange: [0, 1],
+    }),
     linePlot({ title: "Losses", xLabel: "environment steps", yLabel: "loss", series: [series("value", h.map((r) => r.stats.valueLoss)), series("policy", h.map((r) => r.stats.policyLoss)), ...(osi ? [series("OSI", h.map((r) => r.stats.osiLoss))] : [])] }),
-    linePlot({ title: "Exploration and step size", xLabel: "environment steps", yLabel: "value", series: [series("action std", h.map((r) => r.stats.actionStd)), series("learning rate x 100", h.map((r) => r.stats.learningRate * 100))] }),
+    linePlot({ title: "Exploration and step size", xLabel: "environment steps", yLabel: "value", series: [series("action std", h.map((r) => r.stats.actionStd)), series("learning rate x 100", h.map((r) => r.stats.learningRate * 100)), series("explained variance", h.map((r) => r.stats.explainedVariance))] }),
   ];
   if (osi) {
     plots.push(
