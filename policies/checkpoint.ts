@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../common/atomic-file.js";
 import type { EnvSpec } from "../sim/env/contract.js";
+import type { AdrState } from "../sim/randomization/adr.js";
 
 /**
  * A training checkpoint: everything needed to continue training or to
@@ -27,6 +28,8 @@ export interface Checkpoint {
   rng: number[];
   progress: { update: number; steps: number; wallSeconds: number; episodes: number; successRate: number; meanReturn: number };
   savedAt: string;
+  /** Automatic domain randomization's ranges and boundary buffers, when the run uses it. */
+  adr?: AdrState;
   /** In a best checkpoint: the periodic deterministic evaluation that selected it. */
   evaluation?: PeriodicEvaluation;
   /** In the latest checkpoint: the best periodic evaluation so far (a resumed run keeps its best). */

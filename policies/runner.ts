@@ -11,6 +11,8 @@ import type { EpisodeResult, VecEnv } from "../sim/env/contract.js";
 import { setupTask } from "../sim/env/sim-env.js";
 import { getTask } from "../sim/tasks/registry.js";
 import type { TaskConfigBase } from "../sim/tasks/task.js";
+import { Adr, adrConfigSchema, type AdrConfig } from "../sim/randomization/adr.js";
+import type { TaskSetup } from "../sim/env/sim-env.js";
 import { createArena } from "./nn/index.js";
 import { ActorCritic, PolicyStepper } from "./actor-critic.js";
 import { BEST_CHECKPOINT_FILE, writeCheckpoint, type Checkpoint, type PeriodicEvaluation } from "./checkpoint.js";
@@ -25,6 +27,15 @@ export interface TrainConfig {
   policy: PolicyConfig;
   ppo: PpoConfig;
   run: RunConfig;
+  /** Automatic domain randomization over the task's uniform ranges (off by default). */
+  adr: AdrConfig;
+}
+
+/** ADR bound to the task's randomization: its uniform per-episode entries, with their ranges and distributions. */
+function createAdr(setup: TaskSetup, adr: AdrConfig): Adr {
+  const spec = setup.config.randomization;
+  const sources = setup.randomizer.privilegedRanges().map((r) => ({ ...r, distribution: spec.find((e) => e.target === r.name)?.distribution ?? "uniform" }));
+  return new Adr(adr, sources, "adr");
 }
 
 /** Validates a partial training config (from a file and flags) for a task and fills every default. */
@@ -33,7 +44,7 @@ export function resolveTrainConfig(taskName: string, partial: unknown, source?: 
   const p = (partial ?? {}) as Record<string, unknown>;
   if (typeof p !== "object" || Array.isArray(p)) throw new ConfigError("", "expected an object with task, policy, ppo and run sections", source);
   for (const k of Object.keys(p)) {
-    if (!["task", "policy", "ppo", "run"].includes(k)) throw new ConfigError(k, "unknown section (known: task, policy, ppo, run)", source);
+    if (!["task", "policy", "ppo", "run", "adr"].includes(k)) throw new ConfigError(k, "unknown section (known: task, policy, ppo, run, adr)", source);
   }
   const wrap = <T>(schema: Schema<T>, v: unknown, path: string): T => {
     try {
@@ -48,11 +59,14 @@ export function resolveTrainConfig(taskName: string, partial: unknown, source?: 
     policy: wrap(policyConfigSchema, p.policy, "policy"),
     ppo: wrap(ppoConfigSchema, p.ppo, "ppo"),
     run: wrap(runConfigSchema, p.run, "run"),
+    adr: wrap(adrConfigSchema, p.adr, "adr"),
   };
   // Load the robot and bind the randomization to its parameter table now, so an unknown target fails here, by name.
   try {
-    setupTask(task, cfg.task);
+    const setup = setupTask(task, cfg.task);
+    if (cfg.adr.enabled) createAdr(setup, cfg.adr);
   } catch (e) {
+    if (e instanceof ConfigError && e.path.startsWith("adr")) throw new ConfigError(e.path, e.problem, source);
     if (e instanceof ConfigError) throw new ConfigError(`task.${e.path}`, e.problem, source);
     throw e;
   }
@@ -106,6 +120,9 @@ interface MetricsRow {
   stats: UpdateStats;
   /** The periodic deterministic evaluation made after this update, if any. */
   evaluation?: { successRate: number; meanReturn: number; osiError: number };
+  /** ADR's ranges after this update, and how far they reach (0 nominal, 1 hard limit, mean of both sides), when the run uses ADR. */
+  adr?: { target: string; low: number; high: number }[];
+  adrReach?: number[];
 }
 
 /**
@@ -134,7 +151,12 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   const rng = Rng.derive(cfg.run.seed, 0x7a1);
   let update = 0, steps = 0, priorWall = 0, totalEpisodes = 0;
   let best: PeriodicEvaluation | undefined;
+  const adr = cfg.adr.enabled ? createAdr(setup, cfg.adr) : undefined;
   if (o.resume) {
+    if (adr) {
+      if (!o.resume.adr) throw new ConfigError("adr", "the config enables ADR but the checkpoint has no ADR state (its run did not use ADR)");
+      adr.setState(o.resume.adr, "checkpoint.adr");
+    }
     model.setState(o.resume.model, "checkpoint.model");
     ppo.restoreOptimizers(o.resume.optimizer, o.resume.osiOptimizer);
     best = o.resume.bestEvaluation;
@@ -147,13 +169,13 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   const envSeed = cfg.run.seed * 1000003 + update;
   const env: VecEnv =
     cfg.run.workers > 0
-      ? await WorkerVecEnv.create({ task: o.taskName, config: cfg.task, seed: envSeed, numEnvs: N, workers: cfg.run.workers })
-      : await LocalVecEnv.create({ task: o.taskName, config: cfg.task, seed: envSeed, numEnvs: N });
+      ? await WorkerVecEnv.create({ task: o.taskName, config: cfg.task, seed: envSeed, numEnvs: N, workers: cfg.run.workers, ...(adr ? { params: adr.paramSource() } : {}) })
+      : await LocalVecEnv.create({ task: o.taskName, config: cfg.task, seed: envSeed, numEnvs: N, ...(adr ? { params: adr.paramSource() } : {}) });
 
   const metricsFile = join(outDir, "metrics.csv");
   const privNames = spec.privilegedNames;
   if (!o.resume || !existsSync(metricsFile)) {
-    const osiCols = model.osi ? privNames.map((n) => `osiErr:${n}`) : [];
+    const osiCols = [...(model.osi ? privNames.map((n) => `osiErr:${n}`) : []), ...(adr ? adr.ranges().flatMap((r) => [`adrLow:${r.target}`, `adrHigh:${r.target}`]) : [])];
     appendFileSync(metricsFile, ["update", "steps", "wallSeconds", "stepsPerSecond", "meanReturn", "successRate", "episodeLength", "episodes", "policyLoss", "valueLoss", "osiLoss", "entropy", "approxKl", "clipFraction", "gradNorm", "learningRate", "actionStd", "explainedVariance", "evalSuccess", "evalReturn", "evalOsiError", ...osiCols].join(",") + "\n");
   }
   const history: MetricsRow[] = [];
@@ -172,6 +194,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   let interrupted = false;
   let secondsToTarget = -1;
   let lastCheckpoint = "";
+  let adrChanged = false;
   const wall = () => priorWall + (performance.now() - t0) / 1000;
 
   const evaluator = cfg.run.evalEvery > 0 ? new PeriodicEvaluator(model, { task: o.taskName, taskConfig: cfg.task, episodes: cfg.run.evalEpisodes, seed: cfg.run.evalSeed, workers: cfg.run.workers }) : undefined;
@@ -212,6 +235,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
       savedAt: new Date().toISOString(),
       ...(evaluation ? { evaluation } : {}),
       ...(best ? { bestEvaluation: best } : {}),
+      ...(adr ? { adr: adr.getState() } : {}),
     };
   };
 
@@ -248,6 +272,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
           for (let i = 0; i < N; i++) if (b.truncated[i]) rewards[i]! += cfg.ppo.gamma * finalValues[i]!;
         }
         storage.complete(rewards, dones);
+        if (adr && adr.observe(b.episodes)) adrChanged = true;
         for (const e of b.episodes) {
           window.push(e);
           if (window.length > cfg.run.statsWindow) window.shift();
@@ -258,6 +283,11 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
         priv = b.privileged;
       }
       if (interrupted) break;
+      if (adr && adrChanged) {
+        // The next episodes of every env draw from the moved ranges.
+        await env.setParamSource(adr.paramSource());
+        adrChanged = false;
+      }
       // Values of the observations the next rollout starts from (the critic is feed-forward: no state to disturb).
       const lastValues = new Float32Array(N);
       stepper.valuesOf(obs, priv, lastValues);
@@ -268,6 +298,10 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
       const recent = summarize(window);
       const evaluation = evaluator && update % cfg.run.evalEvery === 0 ? await evaluateNow() : undefined;
       const row: MetricsRow = { update, steps, wallSeconds: wall(), stepsPerSecond: steps / Math.max(1e-9, wall()), meanReturn: recent.meanReturn, successRate: recent.successRate, episodeLength: recent.meanLength, episodes: totalEpisodes, stats, ...(evaluation ? { evaluation } : {}) };
+      if (adr) {
+        row.adr = adr.ranges();
+        row.adrReach = adr.reach().map((g) => (g.low + g.high) / 2);
+      }
       history.push(row);
       appendFileSync(metricsFile, csvRow(row, model.osi !== undefined) + "\n");
       progress?.update(steps, {
@@ -319,7 +353,7 @@ function mean(a: ArrayLike<number>): number {
 function csvRow(r: MetricsRow, osi: boolean): string {
   const s = r.stats;
   const e = r.evaluation;
-  const cells = [r.update, r.steps, r.wallSeconds.toFixed(2), r.stepsPerSecond.toFixed(0), r.meanReturn, r.successRate, r.episodeLength, r.episodes, s.policyLoss, s.valueLoss, s.osiLoss, s.entropy, s.approxKl, s.clipFraction, s.gradNorm, s.learningRate, s.actionStd, s.explainedVariance, e ? e.successRate : "", e ? e.meanReturn : "", e && Number.isFinite(e.osiError) ? e.osiError : "", ...(osi ? Array.from(s.osiAbsError) : [])];
+  const cells = [r.update, r.steps, r.wallSeconds.toFixed(2), r.stepsPerSecond.toFixed(0), r.meanReturn, r.successRate, r.episodeLength, r.episodes, s.policyLoss, s.valueLoss, s.osiLoss, s.entropy, s.approxKl, s.clipFraction, s.gradNorm, s.learningRate, s.actionStd, s.explainedVariance, e ? e.successRate : "", e ? e.meanReturn : "", e && Number.isFinite(e.osiError) ? e.osiError : "", ...(osi ? Array.from(s.osiAbsError) : []), ...(r.adr ? r.adr.flatMap((g) => [g.low, g.high]) : [])];
   return cells.map((c) => (typeof c === "number" ? (Number.isInteger(c) ? String(c) : c.toPrecision(6)) : c)).join(",");
 }
 
@@ -338,6 +372,18 @@ function writeTrainingReport(file: string, taskName: string, h: MetricsRow[], pr
     linePlot({ title: "Losses", xLabel: "environment steps", yLabel: "loss", series: [series("value", h.map((r) => r.stats.valueLoss)), series("policy", h.map((r) => r.stats.policyLoss)), ...(osi ? [series("OSI", h.map((r) => r.stats.osiLoss))] : [])] }),
     linePlot({ title: "Exploration and step size", xLabel: "environment steps", yLabel: "value", series: [series("action std", h.map((r) => r.stats.actionStd)), series("learning rate x 100", h.map((r) => r.stats.learningRate * 100)), series("explained variance", h.map((r) => r.stats.explainedVariance))] }),
   ];
+  const adrLast = h[h.length - 1]?.adr;
+  if (adrLast) {
+    plots.push(
+      linePlot({
+        title: "ADR reach per parameter (0 = nominal only, 1 = at the hard limits; mean of both boundaries)",
+        xLabel: "environment steps",
+        yLabel: "reach",
+        series: adrLast.map((g, k) => series(g.target, h.map((r) => r.adrReach?.[k] ?? 0))),
+        yRange: [0, 1],
+      }),
+    );
+  }
   if (osi) {
     plots.push(
       linePlot({

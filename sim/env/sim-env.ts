@@ -22,7 +22,9 @@ export type ParamSource =
   /** Another spec over the same table (e.g. held-out ranges). */
   | { kind: "spec"; randomizer: Randomizer }
   /** Fixed values by name; the rest nominal. */
-  | { kind: "fixed"; values: Record<string, number> };
+  | { kind: "fixed"; values: Record<string, number> }
+  /** The task's draw, then automatic domain randomization's ranges with boundary sampling (param-source.ts). */
+  | { kind: "adr"; ranges: { index: number; low: number; high: number }[]; boundaryProb: number };
 
 export interface SimEnvOptions<C extends TaskConfigBase> {
   task: TaskDefinition<C>;
@@ -126,13 +128,15 @@ export class SimEnv<C extends TaskConfigBase = TaskConfigBase> {
   private episodeIndex = -1;
   private episodeReturn = 0;
   private peak = 0;
+  /** The ADR boundary this episode pins (2 k low, 2 k + 1 high side of range k), or -1. */
+  private adrBoundary = -1;
 
   private constructor(
     readonly setup: TaskSetup<C>,
     readonly plant: RobotPlant,
     readonly envIndex: number,
     seed: number,
-    private readonly params: ParamSource,
+    private params: ParamSource,
     /** Whether this env created its plant (and so frees it); group members are freed with their group. */
     private readonly ownsPlant: boolean,
   ) {
@@ -289,12 +293,17 @@ export class SimEnv<C extends TaskConfigBase = TaskConfigBase> {
       length: this.stepCount,
       success: this.logic.success(),
       terminated,
-      metrics: { ...this.logic.metrics(), peakCommand: this.peak },
+      metrics: { ...this.logic.metrics(), peakCommand: this.peak, ...(this.params.kind === "adr" ? { adrBoundary: this.adrBoundary } : {}) },
     };
   }
 
   dispose(): void {
     if (this.ownsPlant) this.plant.dispose();
+  }
+
+  /** Where the parameters of the next episodes come from (the running episode keeps its own). */
+  setParamSource(params: ParamSource): void {
+    this.params = params;
   }
 
   private drawParams(): void {
@@ -314,6 +323,17 @@ export class SimEnv<C extends TaskConfigBase = TaskConfigBase> {
         this.episodeValues.set(this.setup.table.nominal());
         for (const [name, v] of Object.entries(src.values)) this.episodeValues[this.setup.table.indexOf(name)] = v;
         break;
+      case "adr": {
+        r.drawEpisode(this.paramRng, this.episodeValues);
+        const n = src.ranges.length;
+        this.adrBoundary = n > 0 && this.paramRng.next() < src.boundaryProb ? this.paramRng.int(2 * n) : -1;
+        for (let k = 0; k < n; k++) {
+          const g = src.ranges[k]!;
+          const u = this.paramRng.uniform(g.low, g.high);
+          this.episodeValues[g.index] = this.adrBoundary >> 1 === k ? (this.adrBoundary & 1 ? g.high : g.low) : u;
+        }
+        break;
+      }
     }
     r.privilegedOf(this.episodeValues, this.privileged);
   }
