@@ -7,7 +7,8 @@
 export interface BenchEntry {
   name: string;
   summary: string;
-  run: (opts: { quick: boolean; log: (line: string) => void }) => Promise<Record<string, unknown>>;
+  /** `seeds`: `s2r bench <name> --seeds N`, for the benchmarks that repeat over seeds (train). */
+  run: (opts: { quick: boolean; log: (line: string) => void; seeds?: number }) => Promise<Record<string, unknown>>;
 }
 
 export const BENCHES: BenchEntry[] = [
@@ -43,7 +44,7 @@ export const BENCHES: BenchEntry[] = [
   },
   {
     name: "train",
-    summary: "Seconds for the default Furuta config to reach >= 90 % success on 200 randomized episodes (2 cores)",
+    summary: "Seconds for the default Furuta config to reach >= 90 % success on 200 randomized episodes (2 cores); --seeds N: per seed, time to 90 % and final success after twice the 10-minute bar",
     run: async (o) => (await import("./train.js")).benchTrain(o),
   },
   {

@@ -10,6 +10,7 @@ export const command: Command = {
     options: {
       json: { kind: "boolean", description: "print one JSON object (with `all`: one object keyed by benchmark)" },
       quick: { kind: "boolean", description: "shorter runs (less precise); for smoke tests" },
+      seeds: { kind: "integer", description: "repeat over seeds 1..N (train)", value: "N" },
     },
     details: "Benchmarks:\n" + BENCHES.map((b) => `  ${b.name.padEnd(8)} ${b.summary}`).join("\n"),
   },
@@ -24,7 +25,7 @@ export const command: Command = {
     for (const b of chosen) {
       io.err(`bench ${b.name}: running...\n`);
       try {
-        results[b.name] = await b.run({ quick, log: (l) => io.err(`  ${l}\n`) });
+        results[b.name] = await b.run({ quick, log: (l) => io.err(`  ${l}\n`), ...(args.options.seeds !== undefined ? { seeds: args.options.seeds as number } : {}) });
       } catch (e) {
         failed = true;
         results[b.name] = { error: (e as Error).message };
