@@ -80,7 +80,7 @@ export const runConfigSchema = obj({
    * best as DIR/best-checkpoint.json, which eval, export and deploy use
    * (0 disables).
    */
-  evalEvery: int(25, { min: 0 }),
+  evalEvery: int(50, { min: 0 }),
   /** Episodes of each periodic evaluation (one per environment, the same set every time). */
   evalEpisodes: int(64, { min: 1 }),
   /** Seed of the periodic evaluation's episodes (fixed, so evaluations compare like with like). */
