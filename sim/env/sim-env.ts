@@ -128,8 +128,8 @@ export class SimEnv<C extends TaskConfigBase = TaskConfigBase> {
   private episodeIndex = -1;
   private episodeReturn = 0;
   private peak = 0;
-  /** The ADR boundary this episode pins (2 k low, 2 k + 1 high side of range k), or -1. */
-  private adrBoundary = -1;
+  /** The ADR boundary this episode pins (2 k low, 2 k + 1 high side of range k), -1 for none; undefined when the episode was not drawn by ADR. */
+  private adrBoundary: number | undefined;
 
   private constructor(
     readonly setup: TaskSetup<C>,
@@ -193,6 +193,7 @@ export class SimEnv<C extends TaskConfigBase = TaskConfigBase> {
   /** Starts the next episode; writes its first observation and privileged vector. */
   reset(obs: Float32Array, obsOffset: number, priv: Float32Array, privOffset: number): void {
     this.episodeIndex++;
+    this.adrBoundary = undefined;
     this.drawParams();
     this.plant.setParams(this.episodeValues);
     this.logic.initialState(this.initRng, this.q0, this.qd0);
@@ -293,7 +294,7 @@ export class SimEnv<C extends TaskConfigBase = TaskConfigBase> {
       length: this.stepCount,
       success: this.logic.success(),
       terminated,
-      metrics: { ...this.logic.metrics(), peakCommand: this.peak, ...(this.params.kind === "adr" ? { adrBoundary: this.adrBoundary } : {}) },
+      metrics: { ...this.logic.metrics(), peakCommand: this.peak, ...(this.adrBoundary !== undefined ? { adrBoundary: this.adrBoundary } : {}) },
     };
   }
 
@@ -330,7 +331,7 @@ export class SimEnv<C extends TaskConfigBase = TaskConfigBase> {
         for (let k = 0; k < n; k++) {
           const g = src.ranges[k]!;
           const u = this.paramRng.uniform(g.low, g.high);
-          this.episodeValues[g.index] = this.adrBoundary >> 1 === k ? (this.adrBoundary & 1 ? g.high : g.low) : u;
+          this.episodeValues[g.index] = this.adrBoundary >> 1 === k ? ((this.adrBoundary & 1) === 1 ? g.high : g.low) : u;
         }
         break;
       }

@@ -105,3 +105,20 @@ test("the vector env draws ADR ranges, pins boundaries with probability p_b and 
     await env.close();
   }
 });
+
+test("worker vector envs take ADR's new ranges between rollouts", async () => {
+  const { WorkerVecEnv } = await import("../../sim/env/worker-vec-env.js");
+  const env = await WorkerVecEnv.create({ task: "pendulum", config: { episodeSeconds: 0.03 }, seed: 5, numEnvs: 4, workers: 2 });
+  try {
+    await env.reset();
+    await env.setParamSource({ kind: "adr", boundaryProb: 1, ranges: [{ target: "links.pendulum.mass", low: 0.046, high: 0.046 }] });
+    let episodes: { metrics: Record<string, number> }[] = [];
+    // The running episodes finish with the task's parameters (no ADR report); the next ones pin a boundary.
+    for (let i = 0; i < 20; i++) episodes = episodes.concat((await env.step(new Float32Array(4))).episodes);
+    const first = episodes.slice(0, 4), later = episodes.slice(4);
+    assert.ok(first.every((e) => e.metrics.adrBoundary === undefined));
+    assert.ok(later.length >= 4 && later.every((e) => e.metrics.adrBoundary === 0 || e.metrics.adrBoundary === 1), JSON.stringify(later.map((e) => e.metrics.adrBoundary)));
+  } finally {
+    await env.close();
+  }
+});
