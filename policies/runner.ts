@@ -204,7 +204,18 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   const evaluateNow = async (): Promise<{ successRate: number; meanReturn: number; osiError: number } | undefined> => {
     if (!evaluator || lastEvaluated === update) return undefined;
     lastEvaluated = update;
-    const { evaluation, result } = await evaluator.evaluate({ update, steps }, o.signal);
+    let out;
+    try {
+      out = await evaluator.evaluate({ update, steps }, o.signal);
+    } catch (e) {
+      // Ctrl-C during an evaluation: no figure, but the run still saves its checkpoint.
+      if (o.signal?.aborted) {
+        interrupted = true;
+        return undefined;
+      }
+      throw e;
+    }
+    const { evaluation, result } = out;
     evaluations.push(evaluation);
     const osiErrors = Object.values(result.osiError);
     log(`update ${update}: deterministic evaluation ${(evaluation.successRate * 100).toFixed(1)} % success on ${evaluation.episodes} fixed randomized episodes${best ? ` (best ${(best.successRate * 100).toFixed(1)} % at update ${best.update})` : ""}`);
@@ -297,6 +308,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
       steps += T * N;
       const recent = summarize(window);
       const evaluation = evaluator && update % cfg.run.evalEvery === 0 ? await evaluateNow() : undefined;
+      if (interrupted) break;
       const row: MetricsRow = { update, steps, wallSeconds: wall(), stepsPerSecond: steps / Math.max(1e-9, wall()), meanReturn: recent.meanReturn, successRate: recent.successRate, episodeLength: recent.meanLength, episodes: totalEpisodes, stats, ...(evaluation ? { evaluation } : {}) };
       if (adr) {
         row.adr = adr.ranges();
