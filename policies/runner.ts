@@ -375,7 +375,7 @@ function writeTrainingReport(file: string, taskName: string, h: MetricsRow[], pr
   const plots = [
     linePlot({ title: "Episode return (recent window)", xLabel: "environment steps", yLabel: "return", series: [series("mean return", h.map((r) => r.meanReturn))] }),
     linePlot({
-      title: "Success rate: training window (stochastic actions) and periodic evaluation (deterministic, fixed episodes)",
+      title: "Success: training (stochastic) vs evaluation (deterministic)",
       xLabel: "environment steps",
       yLabel: "fraction",
       series: [series("training (stochastic)", h.map((r) => r.successRate)), { name: "evaluation (deterministic)", x: h.filter((r) => r.evaluation).map((r) => r.steps), y: h.filter((r) => r.evaluation).map((r) => r.evaluation!.successRate) }],
@@ -388,7 +388,7 @@ function writeTrainingReport(file: string, taskName: string, h: MetricsRow[], pr
   if (adrLast) {
     plots.push(
       linePlot({
-        title: "ADR reach per parameter (0 = nominal only, 1 = at the hard limits; mean of both boundaries)",
+        title: "ADR reach (0 nominal, 1 hard limits)",
         xLabel: "environment steps",
         yLabel: "reach",
         series: adrLast.map((g, k) => series(g.target, h.map((r) => r.adrReach?.[k] ?? 0))),
