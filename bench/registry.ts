@@ -48,6 +48,11 @@ export const BENCHES: BenchEntry[] = [
     run: async (o) => (await import("./train.js")).benchTrain(o),
   },
   {
+    name: "osi",
+    summary: "OSI identification vs history: a fresh OSI trained on rollouts of the shipped Furuta policy with BPTT windows of 32/128/512 steps; mean error (half-ranges) on Jr, mp, Lp, Rm, km, latency",
+    run: async (o) => (await import("./osi.js")).benchOsi(o),
+  },
+  {
     name: "nn",
     summary: "Matrix kernel GFLOP/s (WebAssembly SIMD vs TypeScript fallback, same run) and GRU policy forward+backward time",
     run: async (o) => (await import("./nn.js")).benchNn(o),
