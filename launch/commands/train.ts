@@ -22,7 +22,10 @@ export const command: Command = {
       quiet: { kind: "boolean", description: "no progress bar" },
       ...BATCH_PRIORITY_OPTION,
     },
-    details: "Writes DIR/checkpoint.json (atomically), DIR/metrics.csv, DIR/report.html and DIR/config.json. Ctrl-C saves a checkpoint; --resume DIR continues it.",
+    details:
+      "Writes DIR/checkpoint.json (atomically), DIR/metrics.csv, DIR/report.html and DIR/config.json. Ctrl-C saves a checkpoint; --resume DIR continues it. " +
+      "Every run.evalEvery updates the deterministic policy is evaluated on run.evalEpisodes fixed randomized episodes; the best is kept as DIR/best-checkpoint.json, which eval, export and deploy use. " +
+      "The config's adr section turns on automatic domain randomization.",
   },
   async run(args, io) {
     const { readJsonFile } = await import("../../common/json-file.js");
