@@ -21,7 +21,14 @@ const LISTED = ["links.arm.mass", "links.pendulum.mass", "links.pendulum.scale",
  */
 export async function benchOsi(o: { quick: boolean; log: (l: string) => void }): Promise<Record<string, unknown>> {
   // Short episodes, so that the OSI sees many parameter draws (with a few hundred it memorizes them instead of identifying).
-  const N = o.quick ? 32 : 128, trainEnvs = (N * 3) / 4, T = o.quick ? 800 : 2400, episodeSteps = 400, epochs = o.quick ? 4 : 12, windows = [32, 128, 400];
+  const N = o.quick ? 32 : 128, trainEnvs = (N * 3) / 4, T = o.quick ? 800 : 2400, episodeSteps = 400, epochs = o.quick ? 4 : 12;
+  // Window lengths at the same epochs, and the training window with 4x the epochs (does it underfit for want of steps?).
+  const variants = [
+    { W: 32, E: epochs },
+    { W: 128, E: epochs },
+    { W: 400, E: epochs },
+    { W: 128, E: 4 * epochs },
+  ];
   const { checkpoint } = readCheckpoint(projectPath("policies", "pretrained", "furuta", "checkpoint.json"));
   const taskConfig = resolveTrainConfig("furuta", {}).task;
   const env = await WorkerVecEnv.create({ task: "furuta", config: { ...taskConfig, episodeSeconds: episodeSteps * taskConfig.controlDt }, seed: 9191, numEnvs: N, workers: 2 });
@@ -59,7 +66,7 @@ export async function benchOsi(o: { quick: boolean; log: (l: string) => void }):
   const listedSet = new Set(listed);
 
   const results: Record<string, unknown> = { collectSeconds: Math.round(collectSeconds), steps: T, envs: N, episodeSteps, parameterDraws: (N * T) / episodeSteps, epochs };
-  for (const W of windows.filter((w) => w <= T)) {
+  for (const { W, E } of variants.filter((v) => v.W <= T)) {
     const t1 = performance.now();
     const arena = createArena();
     try {
@@ -73,7 +80,7 @@ export async function benchOsi(o: { quick: boolean; log: (l: string) => void }):
       const x = arena.alloc(W * B * O), y = new Float32Array(W * B * P), dEst = arena.alloc(W * B * P), state = arena.alloc(B * 64), done = new Uint8Array(W * B);
       const order = Int32Array.from({ length: trainEnvs }, (_, i) => i);
       let trainErr = 0, trainCount = 0;
-      for (let epoch = 0; epoch < epochs; epoch++) {
+      for (let epoch = 0; epoch < E; epoch++) {
         r2.shuffle(order);
         for (let g = 0; g + B <= trainEnvs; g += B) {
           state.fill(0);
@@ -91,7 +98,7 @@ export async function benchOsi(o: { quick: boolean; log: (l: string) => void }):
             const est = head.forward(ctx.head, h, W * B);
             for (let i = 0; i < W * B * P; i++) {
               dEst[i] = (2 * (est[i]! - y[i]!)) / (W * B * P);
-              if (epoch === epochs - 1 && listedSet.has(i % P)) {
+              if (epoch === E - 1 && listedSet.has(i % P)) {
                 trainErr += Math.abs(est[i]! - y[i]!);
                 trainCount++;
               }
@@ -133,8 +140,9 @@ export async function benchOsi(o: { quick: boolean; log: (l: string) => void }):
         perParameter: Object.fromEntries(listed.map((k) => [privilegedNames[k], +err[k]!.toFixed(3)])),
         seconds: Math.round((performance.now() - t1) / 1000),
       };
-      o.log(`window ${W}: ${JSON.stringify(row)}`);
-      results[`window${W}`] = row;
+      const key = E === epochs ? `window${W}` : `window${W}x${E}epochs`;
+      o.log(`${key}: ${JSON.stringify(row)}`);
+      results[key] = row;
     } finally {
       arena.dispose();
     }
