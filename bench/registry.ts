@@ -7,8 +7,8 @@
 export interface BenchEntry {
   name: string;
   summary: string;
-  /** `images`: `s2r bench log --images` measures logging camera frames instead. */
-  run: (opts: { quick: boolean; log: (line: string) => void; images?: boolean }) => Promise<Record<string, unknown>>;
+  /** `images`: `s2r bench log --images` measures logging camera frames instead; `seeds`: `s2r bench <name> --seeds N`, for the benchmarks that repeat over seeds (train). */
+  run: (opts: { quick: boolean; log: (line: string) => void; images?: boolean; seeds?: number }) => Promise<Record<string, unknown>>;
 }
 
 export const BENCHES: BenchEntry[] = [
@@ -49,13 +49,18 @@ export const BENCHES: BenchEntry[] = [
   },
   {
     name: "train",
-    summary: "Seconds for the default Furuta config to reach >= 90 % success on 200 randomized episodes (2 cores)",
+    summary: "Seconds for the default Furuta config to reach >= 90 % success on 200 randomized episodes (2 cores); --seeds N: per seed, time to 90 % and final success after twice the 10-minute bar",
     run: async (o) => (await import("./train.js")).benchTrain(o),
   },
   {
     name: "render",
     summary: "Furuta camera frames/s on one thread at 64x64 and 96x96, nominal and with the full visual randomization (motion blur included)",
     run: async (o) => (await import("./render.js")).benchRender(o),
+  },
+  {
+    name: "osi",
+    summary: "OSI identification vs history: a fresh OSI trained on rollouts of the shipped Furuta policy with BPTT windows of 32/128/512 steps; mean error (half-ranges) on Jr, mp, Lp, Rm, km, latency",
+    run: async (o) => (await import("./osi.js")).benchOsi(o),
   },
   {
     name: "nn",

@@ -86,6 +86,11 @@ export class ActorCritic {
     ];
   }
 
+  /** The OSI network's parameters (trained by their own optimizer); empty without OSI. */
+  osiParams(): Param[] {
+    return this.osi ? [...this.osi.rnn.params(), ...this.osi.head.params()] : [];
+  }
+
   /** Network parts for the ONNX exporter: normalization, actor, OSI. */
   toParts(): PolicyParts {
     const norm = this.obsNorm.toSpec()[0]!;

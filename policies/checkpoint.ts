@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../common/atomic-file.js";
 import type { EnvSpec } from "../sim/env/contract.js";
+import type { AdrState } from "../sim/randomization/adr.js";
 
 /**
  * A training checkpoint: everything needed to continue training or to
@@ -22,15 +23,35 @@ export interface Checkpoint {
   privileged: { name: string; nominal: number; center: number; halfRange: number; low: number; high: number }[];
   model: object;
   optimizer: object;
+  /** The OSI network's own optimizer (absent in checkpoints written before it had one). */
+  osiOptimizer?: object;
   rng: number[];
   progress: { update: number; steps: number; wallSeconds: number; episodes: number; successRate: number; meanReturn: number };
   savedAt: string;
+  /** Automatic domain randomization's ranges and boundary buffers, when the run uses it. */
+  adr?: AdrState;
+  /** In a best checkpoint: the periodic deterministic evaluation that selected it. */
+  evaluation?: PeriodicEvaluation;
+  /** In the latest checkpoint: the best periodic evaluation so far (a resumed run keeps its best). */
+  bestEvaluation?: PeriodicEvaluation;
+}
+
+/** One periodic deterministic evaluation during training (the same fixed episodes every time). */
+export interface PeriodicEvaluation {
+  update: number;
+  steps: number;
+  successRate: number;
+  meanReturn: number;
+  episodes: number;
+  seed: number;
 }
 
 export const CHECKPOINT_FILE = "checkpoint.json";
+/** The checkpoint whose deterministic evaluation was best; what eval, export and deploy use when present. */
+export const BEST_CHECKPOINT_FILE = "best-checkpoint.json";
 
-export function writeCheckpoint(dir: string, ck: Checkpoint): string {
-  const file = join(dir, CHECKPOINT_FILE);
+export function writeCheckpoint(dir: string, ck: Checkpoint, name = CHECKPOINT_FILE): string {
+  const file = join(dir, name);
   writeFileAtomic(file, JSON.stringify(ck));
   return file;
 }
@@ -45,7 +66,21 @@ export class CheckpointError extends Error {
   }
 }
 
-/** Reads a checkpoint from a run directory or a checkpoint file. */
+/**
+ * The policy a run directory stands for: its best checkpoint when training
+ * kept one (periodic deterministic evaluation), else its latest. A file is
+ * read as given.
+ */
+export function readPolicyCheckpoint(dirOrFile: string): { file: string; checkpoint: Checkpoint } {
+  return readCheckpoint(existsSync(join(dirOrFile, BEST_CHECKPOINT_FILE)) ? join(dirOrFile, BEST_CHECKPOINT_FILE) : dirOrFile);
+}
+
+/** The checkpoint file beside a policy export in `dir`: the best one when present (export writes from it). */
+export function policyCheckpointFile(dir: string): string {
+  return existsSync(join(dir, BEST_CHECKPOINT_FILE)) ? join(dir, BEST_CHECKPOINT_FILE) : join(dir, CHECKPOINT_FILE);
+}
+
+/** Reads the latest checkpoint (to continue training) from a run directory, or a checkpoint file. */
 export function readCheckpoint(dirOrFile: string): { file: string; checkpoint: Checkpoint } {
   const file = existsSync(join(dirOrFile, CHECKPOINT_FILE)) ? join(dirOrFile, CHECKPOINT_FILE) : dirOrFile;
   let text: string;

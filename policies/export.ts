@@ -54,7 +54,7 @@ export function exportCheckpoint(ck: Checkpoint, runDir: string, outFile: string
             },
           }
         : {}),
-      training: { run: basename(resolve(runDir)), configHash: ck.configHash },
+      training: { run: basename(resolve(runDir)), configHash: ck.configHash, ...(ck.adr ? { adrRanges: ck.adr.entries.map((e) => ({ target: e.target, low: e.low, high: e.high })) } : {}) },
       onnx: onnxManifestEntry(out),
     };
     const manifestFile = join(dirname(out), "policy.json");

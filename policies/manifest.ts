@@ -58,7 +58,12 @@ const baseSchema = obj({
       normalization: obj({ center: arrayOf(num(undefined), undefined), halfRange: arrayOf(num(undefined), undefined) }),
     }),
   ),
-  training: obj({ run: str(undefined), configHash: str(undefined) }),
+  training: obj({
+    run: str(undefined),
+    configHash: str(undefined),
+    /** With automatic domain randomization: the ranges (table units) the exported policy was trained on. */
+    adrRanges: optional(arrayOf(obj({ target: str(undefined), low: num(undefined), high: num(undefined) }), undefined)),
+  }),
   onnx: obj({ file: str(undefined), sha256: str(undefined), opset: int(undefined, { min: 1 }) }),
 });
 

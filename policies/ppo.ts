@@ -17,6 +17,8 @@ export interface UpdateStats {
   gradNorm: number;
   learningRate: number;
   actionStd: number;
+  /** 1 - Var(returns - values) / Var(returns) over the rollout: how much of the return the critic explains. */
+  explainedVariance: number;
   /** Mean absolute OSI error per privileged parameter (normalized units), over the last epoch. */
   osiAbsError: Float64Array;
 }
@@ -38,10 +40,18 @@ export class NonFiniteError extends Error {
  *    recurrent state stored at each chunk start, resets at episode starts);
  *  - global gradient-norm clipping and a KL-adaptive learning rate.
  * The OSI estimate enters the actor as an input without gradient: the OSI
- * network learns only from its supervised loss.
+ * network learns only from its supervised loss, in a phase of its own after
+ * the PPO epochs, on whole rollouts (rolloutSteps long, from the state stored
+ * at the rollout's start; identification needs more history than a BPTT
+ * chunk), with its own optimizer at a fixed step size (the KL-adaptive step
+ * of the policy would starve it when the policy moves fast) and its own
+ * gradient clipping (the critic's gradient would otherwise scale it down).
  */
 export class Ppo {
+  /** Optimizer of the actor and critic (KL-adaptive step size). */
   readonly adam: Adam;
+  /** Optimizer of the OSI network (fixed step size), when there is one. */
+  readonly osiAdam?: Adam;
   private readonly L: number;
   private readonly B: number;
   private readonly n: number;
@@ -58,13 +68,16 @@ export class Ppo {
   private readonly dLogp: Float32Array;
   private readonly dMean: Float32Array;
   private readonly dV: Float32Array;
-  private readonly dEst: Float32Array;
   private readonly osiCtx?: { rnn: GruContext; head: MlpContext };
   private readonly rnnCtx?: GruContext | LstmContext;
   private readonly mlpCtx: MlpContext;
   private readonly criticCtx: MlpContext;
   private readonly chunkOrder: Int32Array;
   private readonly lastValues: Float32Array;
+  private readonly osiSeq?: {
+    rnn: GruContext; head: MlpContext; batch: number; envOrder: Int32Array;
+    obs: Float32Array; obsN: Float32Array; priv: Float32Array; start: Uint8Array; state0: Float32Array; dEst: Float32Array;
+  };
 
   constructor(
     readonly model: ActorCritic,
@@ -95,19 +108,63 @@ export class Ppo {
     this.dLogp = a.alloc(n);
     this.dMean = a.alloc(n * numActions);
     this.dV = a.alloc(n);
-    this.dEst = a.alloc(n * Math.max(1, numPrivileged));
     if (model.osi) {
+      // In the PPO minibatches the OSI only supplies the actor's input: forward only.
       this.osiCtx = {
-        rnn: model.osi.rnn.newContext({ maxSteps: this.L, maxBatch: this.B, backward: true, inputGrad: false }),
-        head: model.osi.head.newContext({ maxRows: n, backward: true, inputGrad: true }),
+        rnn: model.osi.rnn.newContext({ maxSteps: this.L, maxBatch: this.B, backward: false, inputGrad: false }),
+        head: model.osi.head.newContext({ maxRows: n, backward: false, inputGrad: false }),
+      };
+      if (N % cfg.osiMinibatches !== 0) throw new RangeError(`ppo.osiMinibatches (${cfg.osiMinibatches}) must divide the number of environments (${N})`);
+      const Bo = N / cfg.osiMinibatches, rows = T * Bo;
+      this.osiSeq = {
+        rnn: model.osi.rnn.newContext({ maxSteps: T, maxBatch: Bo, backward: true, inputGrad: false }),
+        head: model.osi.head.newContext({ maxRows: rows, backward: true, inputGrad: true }),
+        batch: Bo,
+        envOrder: Int32Array.from({ length: N }, (_, i) => i),
+        obs: a.alloc(rows * numObs), obsN: a.alloc(rows * numObs), priv: a.alloc(rows * numPrivileged), start: new Uint8Array(rows),
+        state0: a.alloc(Bo * model.osiStateSize), dEst: a.alloc(rows * numPrivileged),
       };
     }
     if (model.actorRnn) this.rnnCtx = model.actorRnn.newContext({ maxSteps: this.L, maxBatch: this.B, backward: true, inputGrad: false }) as GruContext | LstmContext;
     this.mlpCtx = model.actorMlp.newContext({ maxRows: n, backward: true, inputGrad: Boolean(model.actorRnn) });
     this.criticCtx = model.critic.newContext({ maxRows: n, backward: true, inputGrad: false });
-    this.adam = new Adam(model.params(), { lr: cfg.learningRate });
+    const osiParams = new Set(model.osiParams());
+    this.adam = new Adam(model.params().filter((p) => !osiParams.has(p)), { lr: cfg.learningRate });
+    if (model.osi) this.osiAdam = new Adam([...osiParams], { lr: cfg.osiLearningRate });
     this.chunkOrder = Int32Array.from({ length: numChunks }, (_, i) => i);
     this.lastValues = new Float32Array(N);
+  }
+
+  /** The optimizers' states, for a checkpoint. */
+  optimizerState(): { optimizer: object; osiOptimizer?: object } {
+    return { optimizer: this.adam.getState(), ...(this.osiAdam ? { osiOptimizer: this.osiAdam.getState() } : {}) };
+  }
+
+  /**
+   * Restores the optimizers from a checkpoint. One written before the OSI had
+   * an optimizer of its own holds a single state for every parameter: it is
+   * split by parameter name (the OSI then keeps its moments, and takes the
+   * configured step size).
+   */
+  restoreOptimizers(optimizer: unknown, osiOptimizer: unknown, where = "checkpoint"): void {
+    if (!this.osiAdam) {
+      this.adam.setState(optimizer, `${where}.optimizer`);
+      return;
+    }
+    if (osiOptimizer !== undefined) {
+      this.adam.setState(optimizer, `${where}.optimizer`);
+      this.osiAdam.setState(osiOptimizer, `${where}.osiOptimizer`);
+      return;
+    }
+    const names = new Set(this.osiAdam.params.map((p) => p.name));
+    const part = (keep: (name: string) => boolean) => {
+      const st = optimizer as { m?: Record<string, unknown>; v?: Record<string, unknown> };
+      const pick = (rec: Record<string, unknown> | undefined) => (rec && typeof rec === "object" ? Object.fromEntries(Object.entries(rec).filter(([k]) => keep(k))) : rec);
+      return { ...(optimizer as object), m: pick(st?.m), v: pick(st?.v) };
+    };
+    this.adam.setState(part((k) => !names.has(k)), `${where}.optimizer`);
+    this.osiAdam.setState(part((k) => names.has(k)), `${where}.optimizer`);
+    this.osiAdam.lr = this.cfg.osiLearningRate;
   }
 
   /** Computes advantages (given the critic's values after the last step) and runs the epochs of minibatch updates. */
@@ -117,17 +174,15 @@ export class Ppo {
     this.lastValues.set(lastValues);
     computeGae(s.rewards, s.values, s.dones, this.lastValues, T, N, this.cfg.gamma, this.cfg.lambda, s.advantages, s.returns);
     const P = this.model.shape.numPrivileged;
-    const stats: UpdateStats = { policyLoss: 0, valueLoss: 0, osiLoss: 0, entropy: 0, approxKl: 0, clipFraction: 0, gradNorm: 0, learningRate: this.adam.lr, actionStd: 0, osiAbsError: new Float64Array(P) };
+    const stats: UpdateStats = { policyLoss: 0, valueLoss: 0, osiLoss: 0, entropy: 0, approxKl: 0, clipFraction: 0, gradNorm: 0, learningRate: this.adam.lr, actionStd: 0, explainedVariance: explainedVariance(s.values, s.returns, T * N), osiAbsError: new Float64Array(P) };
     let batches = 0;
     for (let epoch = 0; epoch < this.cfg.epochs; epoch++) {
       rng.shuffle(this.chunkOrder);
-      const lastEpoch = epoch === this.cfg.epochs - 1;
       for (let m = 0; m < this.cfg.minibatches; m++) {
         s.gather(this.chunkOrder.subarray(m * this.B, (m + 1) * this.B), this.mb);
-        const r = this.minibatch(lastEpoch ? stats.osiAbsError : null);
+        const r = this.minibatch();
         stats.policyLoss += r.policyLoss;
         stats.valueLoss += r.valueLoss;
-        stats.osiLoss += r.osiLoss;
         stats.approxKl += r.kl;
         stats.clipFraction += r.clipFraction;
         stats.gradNorm += r.gradNorm;
@@ -139,8 +194,8 @@ export class Ppo {
         }
       }
     }
-    for (const k of ["policyLoss", "valueLoss", "osiLoss", "approxKl", "clipFraction", "gradNorm"] as const) stats[k] /= batches;
-    for (let k = 0; k < P; k++) stats.osiAbsError[k]! /= this.cfg.minibatches * this.n;
+    for (const k of ["policyLoss", "valueLoss", "approxKl", "clipFraction", "gradNorm"] as const) stats[k] /= batches;
+    if (this.osiSeq) stats.osiLoss = this.osiPhase(rng, stats.osiAbsError);
     stats.entropy = this.model.head.entropy();
     const ls = this.model.head.logStd.value;
     let std = 0;
@@ -153,7 +208,61 @@ export class Ppo {
     return stats;
   }
 
-  private minibatch(osiAbsError: Float64Array | null): { policyLoss: number; valueLoss: number; osiLoss: number; kl: number; clipFraction: number; gradNorm: number } {
+  /**
+   * The OSI's supervised phase: whole rollouts of osiMinibatches groups of
+   * environments, truncated BPTT over rolloutSteps from the OSI state stored
+   * at the rollout's start. Returns the mean squared error; `absError` gets
+   * the mean |estimate - truth| per parameter over the last pass.
+   */
+  private osiPhase(rng: Rng, absError: Float64Array): number {
+    const q = this.osiSeq!, osi = this.model.osi!, s = this.storage, cfg = this.cfg;
+    const { T, N } = s.shape;
+    const { numObs: O, numPrivileged: P } = this.model.shape;
+    const Bo = q.batch, rows = T * Bo;
+    const S = this.model.stateSize, sa = this.model.actorStateSize, so = this.model.osiStateSize;
+    const params = this.osiAdam!.params;
+    let loss = 0;
+    for (let epoch = 0; epoch < cfg.osiEpochs; epoch++) {
+      rng.shuffle(q.envOrder);
+      const lastEpoch = epoch === cfg.osiEpochs - 1;
+      if (lastEpoch) absError.fill(0);
+      for (let m = 0; m < cfg.osiMinibatches; m++) {
+        for (let b = 0; b < Bo; b++) {
+          const env = q.envOrder[m * Bo + b]!;
+          for (let t = 0; t < T; t++) {
+            const src = t * N + env, dst = t * Bo + b;
+            for (let k = 0; k < O; k++) q.obs[dst * O + k] = s.obs[src * O + k]!;
+            for (let k = 0; k < P; k++) q.priv[dst * P + k] = s.priv[src * P + k]!;
+            q.start[dst] = s.episodeStart[src]!;
+          }
+          // Chunk 0's stored state is the state before the rollout's first step.
+          for (let k = 0; k < so; k++) q.state0[b * so + k] = s.chunkStates[env * S + sa + k]!;
+        }
+        this.model.obsNorm.normalize(q.obs, rows, q.obsN);
+        for (const p of params) p.grad.fill(0);
+        const h = osi.rnn.forward(q.rnn, q.obsN, q.state0, q.start, T, Bo);
+        const est = osi.head.forward(q.head, h, rows);
+        const scale = (2 * cfg.osiCoef) / (rows * P);
+        let sq = 0;
+        for (let i = 0; i < rows * P; i++) {
+          const e = est[i]! - q.priv[i]!;
+          sq += e * e;
+          q.dEst[i] = scale * e;
+          if (lastEpoch) absError[i % P]! += Math.abs(e);
+        }
+        loss += sq / (rows * P);
+        const dh = osi.head.backward(q.head, q.dEst, rows);
+        osi.rnn.backward(q.rnn, dh, null);
+        const norm = clipGradNorm(params, cfg.maxGradNorm);
+        if (!Number.isFinite(norm)) throw new NonFiniteError(`non-finite OSI gradient norm (${norm}); lower ppo.osiLearningRate or check the observations for NaN/Inf`);
+        this.osiAdam!.step();
+      }
+    }
+    for (let k = 0; k < P; k++) absError[k]! /= cfg.osiMinibatches * rows;
+    return loss / (cfg.osiEpochs * cfg.osiMinibatches);
+  }
+
+  private minibatch(): { policyLoss: number; valueLoss: number; kl: number; clipFraction: number; gradNorm: number } {
     const model = this.model;
     const { numObs, numActions, numPrivileged: P } = model.shape;
     const { L, B, n, mb, cfg } = this;
@@ -167,22 +276,11 @@ export class Ppo {
       for (let k = 0; k < so; k++) this.osiState0[b * so + k] = mb.states[b * S + sa + k]!;
     }
 
-    // Online system identification: supervised on the true (normalized) parameters.
-    let osiLoss = 0;
+    // The OSI's current estimate is the actor's input (the OSI trains in its own phase).
     let actorIn = this.obsN;
     if (model.osi && this.osiCtx) {
       const h = model.osi.rnn.forward(this.osiCtx.rnn, this.obsN, this.osiState0, mb.episodeStart, L, B);
       const est = model.osi.head.forward(this.osiCtx.head, h, n);
-      const scale = (2 * cfg.osiCoef) / (n * P);
-      for (let i = 0; i < n * P; i++) {
-        const e = est[i]! - mb.priv[i]!;
-        osiLoss += e * e;
-        this.dEst[i] = scale * e;
-        if (osiAbsError) osiAbsError[i % P]! += Math.abs(e);
-      }
-      osiLoss /= n * P;
-      const dh = model.osi.head.backward(this.osiCtx.head, this.dEst, n);
-      model.osi.rnn.backward(this.osiCtx.rnn, dh, null);
       concatRows(this.obsN, numObs, est, P, n, this.actorIn);
       actorIn = this.actorIn;
     }
@@ -235,10 +333,26 @@ export class Ppo {
     valueLoss /= n;
     model.critic.backward(this.criticCtx, this.dV, n);
 
-    const gradNorm = clipGradNorm(model.params(), cfg.maxGradNorm);
+    const gradNorm = clipGradNorm(this.adam.params, cfg.maxGradNorm);
     if (!Number.isFinite(gradNorm)) throw new NonFiniteError(`non-finite gradient norm (${gradNorm}) in a PPO minibatch; lower ppo.learningRate or check the reward and observations for NaN/Inf`);
     this.adam.step();
     void numActions;
-    return { policyLoss, valueLoss, osiLoss, kl, clipFraction: clipped / n, gradNorm };
+    return { policyLoss, valueLoss, kl, clipFraction: clipped / n, gradNorm };
   }
+}
+
+function explainedVariance(values: Float32Array, returns: Float32Array, n: number): number {
+  let mr = 0, md = 0;
+  for (let i = 0; i < n; i++) {
+    mr += returns[i]!;
+    md += returns[i]! - values[i]!;
+  }
+  mr /= n;
+  md /= n;
+  let vr = 0, vd = 0;
+  for (let i = 0; i < n; i++) {
+    vr += (returns[i]! - mr) ** 2;
+    vd += (returns[i]! - values[i]! - md) ** 2;
+  }
+  return vr > 0 ? 1 - vd / vr : 0;
 }

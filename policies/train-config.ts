@@ -41,6 +41,20 @@ export const ppoConfigSchema = obj({
   entropyCoef: num(0.0, { min: 0 }),
   valueCoef: num(1.0, { min: 0 }),
   osiCoef: num(1.0, { min: 0 }),
+  /**
+   * The OSI network has its own optimizer and step size: the KL-adaptive rate
+   * follows the policy's KL and would otherwise starve the supervised OSI
+   * whenever the policy moves fast.
+   */
+  osiLearningRate: num(1e-3, { min: 0, exclusiveMin: true }),
+  /**
+   * Passes of the OSI's supervised phase per update, on whole rollouts
+   * (rolloutSteps long, from the state stored at the rollout's start):
+   * identification needs a longer history than the BPTT chunks of the policy.
+   */
+  osiEpochs: int(2, { min: 1 }),
+  /** Minibatches (of environments) per OSI pass; divides run.numEnvs. */
+  osiMinibatches: int(4, { min: 1 }),
   learningRate: num(1e-3, { min: 0, exclusiveMin: true }),
   /** Adapt the learning rate to keep the approximate KL near this (0 disables). */
   desiredKl: num(0.01, { min: 0 }),
@@ -60,6 +74,17 @@ export const runConfigSchema = obj({
   stopAtSuccess: num(1.01, { min: 0 }),
   /** Episodes in the success-rate / return window. */
   statsWindow: int(200, { min: 1 }),
+  /**
+   * Every this many updates, evaluate the deterministic policy (the mean
+   * action, as deployed) on a fixed set of randomized episodes and keep the
+   * best as DIR/best-checkpoint.json, which eval, export and deploy use
+   * (0 disables).
+   */
+  evalEvery: int(50, { min: 0 }),
+  /** Episodes of each periodic evaluation (one per environment, the same set every time). */
+  evalEpisodes: int(64, { min: 1 }),
+  /** Seed of the periodic evaluation's episodes (fixed, so evaluations compare like with like). */
+  evalSeed: int(4242, { min: 0 }),
 });
 
 export type PolicyConfig = Infer<typeof policyConfigSchema>;

@@ -52,8 +52,8 @@ export const command: Command = {
     if (episodes < 1) throw new UsageError("s2r eval: --episodes must be >= 1");
     let task: string, taskConfig: unknown, make: Parameters<typeof evaluatePolicy>[0];
     if (statSync(target).isDirectory() && existsSync(join(target, "checkpoint.json"))) {
-      const { readCheckpoint } = await import("../../policies/checkpoint.js");
-      const { checkpoint } = readCheckpoint(target);
+      const { readPolicyCheckpoint } = await import("../../policies/checkpoint.js");
+      const { checkpoint } = readPolicyCheckpoint(target);
       task = checkpoint.task;
       taskConfig = (checkpoint.config as { task: unknown }).task;
       make = (n) => checkpointPolicy(checkpoint, n);

@@ -10,14 +10,14 @@ export const command: Command = {
     options: {
       out: { kind: "string", description: "ONNX file to write (default DIR/policy.onnx); policy.json is written next to it", value: "FILE" },
     },
-    details: "The ONNX holds the observation normalization, the OSI network and the policy; recurrent state is explicit (h_in/h_out, c_in/c_out). policy.json is the manifest deploy reads.",
+    details: "The ONNX holds the observation normalization, the OSI network and the policy; recurrent state is explicit (h_in/h_out, c_in/c_out). policy.json is the manifest deploy reads. Exports DIR/best-checkpoint.json (the best periodic deterministic evaluation during training) when the run kept one, else DIR/checkpoint.json.",
   },
   async run(args, io) {
     const dir = args.positionals[0];
     if (!dir) throw new UsageError("s2r export: give the run directory of a training run");
-    const { readCheckpoint } = await import("../../policies/checkpoint.js");
+    const { readPolicyCheckpoint } = await import("../../policies/checkpoint.js");
     const { exportCheckpoint } = await import("../../policies/export.js");
-    const { checkpoint } = readCheckpoint(dir);
+    const { checkpoint } = readPolicyCheckpoint(dir);
     const r = exportCheckpoint(checkpoint, dir, (args.options.out as string | undefined) ?? join(dir, "policy.onnx"));
     const m = r.manifestData;
     io.out(`${r.onnx}\n${r.manifest}\n`);

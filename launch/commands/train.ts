@@ -24,7 +24,10 @@ export const command: Command = {
       ray: { kind: "string", implicit: "local", description: "step the environments on a Ray cluster (ADDRESS as given by `ray start --head`, \"auto\" for the one this machine joined, bare --ray: a local Ray instance); needs scripts/install-ray.sh", value: "ADDRESS" },
       "ray-workers": { kind: "integer", description: "rollout workers on Ray (one CPU each; the envs are split between them in blocks of 16)", default: 2, value: "N" },
     },
-    details: "Writes DIR/checkpoint.json (atomically), DIR/metrics.csv, DIR/report.html and DIR/config.json. Ctrl-C saves a checkpoint; --resume DIR continues it.",
+    details:
+      "Writes DIR/checkpoint.json (atomically), DIR/metrics.csv, DIR/report.html and DIR/config.json. Ctrl-C saves a checkpoint; --resume DIR continues it. " +
+      "Every run.evalEvery updates the deterministic policy is evaluated on run.evalEpisodes fixed randomized episodes; the best is kept as DIR/best-checkpoint.json, which eval, export and deploy use. " +
+      "The config's adr section turns on automatic domain randomization.",
   },
   async run(args, io) {
     const { readJsonFile } = await import("../../common/json-file.js");

@@ -14,7 +14,7 @@
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { Rng } from "../../common/rng.js";
-import { CHECKPOINT_FILE, readCheckpoint } from "../checkpoint.js";
+import { CHECKPOINT_FILE, policyCheckpointFile, readCheckpoint } from "../checkpoint.js";
 import { CorePolicy } from "./core-policy.js";
 import { OnnxPolicy } from "./onnx-policy.js";
 
@@ -89,7 +89,7 @@ export async function loadLoopPolicy(onnxPath: string, manifestPath: string | un
   if (!POLICY_RUNTIMES.includes(runtime)) throw new RangeError(`policy runtime must be one of ${POLICY_RUNTIMES.join(", ")}, got "${runtime}"`);
   const onnx = await OnnxPolicy.load(onnxPath, manifestPath);
   if (runtime === "onnxruntime") return { policy: onnx, runtime: "onnxruntime", why: "onnxruntime (requested)" };
-  const file = checkpointFile ?? join(dirname(manifestPath ?? onnxPath), CHECKPOINT_FILE);
+  const file = checkpointFile ?? policyCheckpointFile(dirname(manifestPath ?? onnxPath));
   const { core, problem, difference } = tryCore(onnx, file);
   if (!core) {
     if (runtime === "core") {

@@ -1,4 +1,5 @@
 import type { ObsElement } from "../observation.js";
+import type { ParamSourceSpec } from "./param-source.js";
 
 /**
  * The env contract: the one interface every learner, evaluator and benchmark
@@ -81,6 +82,8 @@ export interface VecEnv {
   /** Resets every environment (new episodes drawn from each env's stream). */
   reset(): Promise<{ obs: Float32Array; privileged: Float32Array }>;
   step(actions: Float32Array): Promise<StepBatch>;
+  /** Changes where every env draws its next episodes' parameters (the running episodes keep theirs). */
+  setParamSource(src: ParamSourceSpec): Promise<void>;
   close(): Promise<void>;
 }
 

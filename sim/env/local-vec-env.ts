@@ -172,6 +172,19 @@ export class LocalVecEnv implements VecEnv {
     return { obs: this.obs.slice(), privileged: this.priv.slice(), reward, terminated, truncated, finalObs, finalPrivileged, episodes };
   }
 
+  /** Changes where every env draws its next episodes' parameters (e.g. ADR's current ranges). */
+  setParamSourceSync(src: ParamSourceSpec): void {
+    this.assertOpen();
+    const first = this.envs[0];
+    if (!first) return;
+    const resolved = resolveParamSource(first.setup, src);
+    for (const env of this.envs) env.setParamSource(resolved);
+  }
+
+  async setParamSource(src: ParamSourceSpec): Promise<void> {
+    this.setParamSourceSync(src);
+  }
+
   async reset(): Promise<{ obs: Float32Array; privileged: Float32Array }> {
     return this.resetSync();
   }

@@ -23,7 +23,9 @@ export type ParamSource =
   /** Another spec over the same table (e.g. held-out ranges). */
   | { kind: "spec"; randomizer: Randomizer }
   /** Fixed values by name; the rest nominal. */
-  | { kind: "fixed"; values: Record<string, number> };
+  | { kind: "fixed"; values: Record<string, number> }
+  /** The task's draw, then automatic domain randomization's ranges with boundary sampling (param-source.ts). */
+  | { kind: "adr"; ranges: { index: number; low: number; high: number }[]; boundaryProb: number };
 
 export interface SimEnvOptions<C extends TaskConfigBase> {
   task: TaskDefinition<C>;
@@ -138,13 +140,15 @@ export class SimEnv<C extends TaskConfigBase = TaskConfigBase> {
   private episodeIndex = -1;
   private episodeReturn = 0;
   private peak = 0;
+  /** The ADR boundary this episode pins (2 k low, 2 k + 1 high side of range k), -1 for none; undefined when the episode was not drawn by ADR. */
+  private adrBoundary: number | undefined;
 
   private constructor(
     readonly setup: TaskSetup<C>,
     readonly plant: RobotPlant,
     readonly envIndex: number,
     seed: number,
-    private readonly params: ParamSource,
+    private params: ParamSource,
     /** Whether this env created its plant (and so frees it); group members are freed with their group. */
     private readonly ownsPlant: boolean,
   ) {
@@ -201,6 +205,7 @@ export class SimEnv<C extends TaskConfigBase = TaskConfigBase> {
   /** Starts the next episode; writes its first observation and privileged vector. */
   reset(obs: Float32Array, obsOffset: number, priv: Float32Array, privOffset: number): void {
     this.episodeIndex++;
+    this.adrBoundary = undefined;
     this.drawParams();
     this.plant.setParams(this.episodeValues);
     this.logic.initialState(this.initRng, this.q0, this.qd0);
@@ -301,12 +306,17 @@ export class SimEnv<C extends TaskConfigBase = TaskConfigBase> {
       length: this.stepCount,
       success: this.logic.success(),
       terminated,
-      metrics: { ...this.logic.metrics(), peakCommand: this.peak },
+      metrics: { ...this.logic.metrics(), peakCommand: this.peak, ...(this.adrBoundary !== undefined ? { adrBoundary: this.adrBoundary } : {}) },
     };
   }
 
   dispose(): void {
     if (this.ownsPlant) this.plant.dispose();
+  }
+
+  /** Where the parameters of the next episodes come from (the running episode keeps its own). */
+  setParamSource(params: ParamSource): void {
+    this.params = params;
   }
 
   private drawParams(): void {
@@ -326,6 +336,17 @@ export class SimEnv<C extends TaskConfigBase = TaskConfigBase> {
         this.episodeValues.set(this.setup.table.nominal());
         for (const [name, v] of Object.entries(src.values)) this.episodeValues[this.setup.table.indexOf(name)] = v;
         break;
+      case "adr": {
+        r.drawEpisode(this.paramRng, this.episodeValues);
+        const n = src.ranges.length;
+        this.adrBoundary = n > 0 && this.paramRng.next() < src.boundaryProb ? this.paramRng.int(2 * n) : -1;
+        for (let k = 0; k < n; k++) {
+          const g = src.ranges[k]!;
+          const u = this.paramRng.uniform(g.low, g.high);
+          this.episodeValues[g.index] = this.adrBoundary >> 1 === k ? ((this.adrBoundary & 1) === 1 ? g.high : g.low) : u;
+        }
+        break;
+      }
     }
     r.privilegedOf(this.episodeValues, this.privileged);
   }

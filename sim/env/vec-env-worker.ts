@@ -5,8 +5,9 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { lowerThisThread, parseBatchPriority } from "../../common/batch-priority.js";
 import { LocalVecEnv, type VecEnvOptions } from "./local-vec-env.js";
+import type { ParamSourceSpec } from "./param-source.js";
 
-type Request = { type: "init"; options: VecEnvOptions } | { type: "reset" } | { type: "step"; actions: Float32Array } | { type: "close" };
+type Request = { type: "init"; options: VecEnvOptions } | { type: "reset" } | { type: "step"; actions: Float32Array } | { type: "close" } | { type: "params"; params: ParamSourceSpec };
 
 if (!parentPort) throw new Error("vec-env-worker must run in a worker thread");
 const port = parentPort;
@@ -31,6 +32,10 @@ port.on("message", async (msg: Request) => {
         port.postMessage({ type: "step", batch: b }, [b.obs.buffer, b.privileged.buffer, b.reward.buffer, b.terminated.buffer, b.truncated.buffer, b.finalObs.buffer, b.finalPrivileged.buffer] as ArrayBuffer[]);
         break;
       }
+      case "params":
+        env!.setParamSourceSync(msg.params);
+        port.postMessage({ type: "params" });
+        break;
       case "close":
         await env?.close();
         env = undefined;

@@ -2,6 +2,7 @@ import { Worker } from "node:worker_threads";
 import { currentBatchPriority } from "../../common/batch-priority.js";
 import type { EnvSpec, EpisodeResult, StepBatch, VecEnv } from "./contract.js";
 import { blockSizeOf, splitByBlocks, type VecEnvOptions } from "./local-vec-env.js";
+import type { ParamSourceSpec } from "./param-source.js";
 
 interface Slice {
   worker: Worker;
@@ -75,6 +76,11 @@ export class WorkerVecEnv implements VecEnv {
   async reset(): Promise<{ obs: Float32Array; privileged: Float32Array }> {
     const parts = await Promise.all(this.slices.map((s) => this.request(s, { type: "reset" })));
     return { obs: concat(parts.map((p) => p.obs)), privileged: concat(parts.map((p) => p.privileged)) };
+  }
+
+  /** Changes where every env draws its next episodes' parameters (e.g. ADR's current ranges). */
+  async setParamSource(src: ParamSourceSpec): Promise<void> {
+    await Promise.all(this.slices.map((s) => this.request(s, { type: "params", params: src })));
   }
 
   async step(actions: Float32Array): Promise<StepBatch> {
