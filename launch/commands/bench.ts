@@ -11,6 +11,7 @@ export const command: Command = {
       json: { kind: "boolean", description: "print one JSON object (with `all`: one object keyed by benchmark)" },
       quick: { kind: "boolean", description: "shorter runs (less precise); for smoke tests" },
       images: { kind: "boolean", description: "log: measure logging camera frames (s2r bench log --images)" },
+      minutes: { kind: "number", value: "M", description: "soak: minutes to run (default 60; --quick 2)" },
     },
     details: "Benchmarks:\n" + BENCHES.map((b) => `  ${b.name.padEnd(8)} ${b.summary}`).join("\n"),
   },
@@ -25,7 +26,7 @@ export const command: Command = {
     for (const b of chosen) {
       io.err(`bench ${b.name}: running...\n`);
       try {
-        results[b.name] = await b.run({ quick, images: Boolean(args.options.images), log: (l) => io.err(`  ${l}\n`) });
+        results[b.name] = await b.run({ quick, images: Boolean(args.options.images), minutes: args.options.minutes as number | undefined, log: (l) => io.err(`  ${l}\n`) });
       } catch (e) {
         failed = true;
         results[b.name] = { error: (e as Error).message };
