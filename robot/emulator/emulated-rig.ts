@@ -89,6 +89,7 @@ interface DeviceSlot {
 
 export class EmulatedRig {
   readonly bus: VirtualBus;
+  private readonly torqueListeners: ((joint: string, on: boolean) => void)[] = [];
   readonly stats: EmulatorStats = { physicsSteps: 0, skippedSteps: 0, overloadTrips: 0, watchdogTrips: 0 };
 
   private readonly slots: DeviceSlot[];
@@ -233,6 +234,11 @@ export class EmulatedRig {
     this.bus.tick(nowMs);
   }
 
+  /** Called when a motor's torque goes on or off (a Torque Enable write, an overload trip, a reboot). */
+  onTorqueChange(listener: (joint: string, on: boolean) => void): void {
+    this.torqueListeners.push(listener);
+  }
+
   dispose(): void {
     this.plant.dispose();
   }
@@ -250,6 +256,7 @@ export class EmulatedRig {
       if (this.enabled[s.actuator] !== on) {
         this.enabled[s.actuator] = on;
         changed = true;
+        for (const l of this.torqueListeners) l(s.config.joint, on);
       }
       if (this.volts[s.actuator] !== v) {
         this.volts[s.actuator] = v;
