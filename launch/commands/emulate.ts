@@ -91,6 +91,7 @@ export const command: Command = {
       if (on) corruption?.torqueEnabled(performance.now());
       event({ event: "torque", joint, on });
     });
+    emulated.onWatchdogTrip((joint) => event({ event: "watchdog", joint }));
     let failure: Error | undefined;
     let server;
     try {
