@@ -5,10 +5,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { main } from "../../../launch/cli.js";
 import { projectPath } from "../../../common/paths.js";
-import { readSessionLog } from "../../../robot/log/read-session-log.js";
 import { writeRandomPolicy } from "../../../robot/control/random-policy.js";
-import { spawnEmulator, type SpawnedEmulator } from "../../../robot/emulator/spawn-emulator.js";
-import { writeCalibration } from "../../../robot/rigs/calibration.js";
+import type { SpawnedEmulator } from "../../../robot/emulator/spawn-emulator.js";
+import { faultEmulator, readBack } from "./fault-rig.js";
 import { parseReplyCorruption, ReplyCorruption } from "../../../robot/emulator/reply-faults.js";
 
 // Fault matrix row "a burst of CRC errors": `s2r deploy` (in this process)
@@ -49,13 +48,10 @@ test("a burst of CRC errors mid-episode: torque off, the error names the CRC, th
   const rig = JSON.parse(readFileSync(projectPath("robot", "rigs", "furuta.json"), "utf8"));
   const rigFile = join(dir, "furuta.json");
   writeFileSync(rigFile, JSON.stringify(rig));
-  const quickSettle = join(dir, "quick-settle.json");
-  writeFileSync(quickSettle, JSON.stringify({ values: { "joints.pendulum_joint.damping": 2e-3, "joints.pendulum_joint.friction": 2e-4 } }));
   // Torque enable 2 is the episode's (1 homes the arm); 1 s into it, every answer corrupt for far longer than any retry budget.
-  emu = await spawnEmulator(["furuta", "--link", join(dir, "crc.tty"), "--params", quickSettle, "--reveal", "--seed", "7", "--corrupt-replies", "after=1s,count=100000,enable=2"]);
-  const zero = emu.ready.zeroCounts as Record<string, number>;
-  const calibration = join(dir, "calibration.json");
-  writeCalibration(calibration, { schema: 1, rig: "furuta", method: "revealed by s2r emulate", joints: Object.fromEntries(Object.entries(zero).map(([j, z]) => [j, { zeroCounts: z, direction: 1 as const }])) });
+  const f = await faultEmulator(dir, "crc", ["--corrupt-replies", "after=1s,count=100000,enable=2"]);
+  emu = f.emu;
+  const calibration = f.calibration;
   const log = join(dir, "crc.mcap");
   let out = "";
   let err = "";
@@ -81,14 +77,7 @@ test("a burst of CRC errors mid-episode: torque off, the error names the CRC, th
   console.log(`crc burst: torque off ${toTorqueOffMs.toFixed(1)} ms after the first corrupt answer (control period ${periodMs} ms, rig stale-state limit ${1000 * rig.safety.deadlines.deploy.staleStateSec} ms)`);
   assert.ok(toTorqueOffMs <= 1000 * rig.safety.deadlines.deploy.staleStateSec + 2 * periodMs + 50, `torque off ${toTorqueOffMs.toFixed(1)} ms after the burst began`);
 
-  const logged: string[] = [];
-  let jointStates = 0;
-  const c = await readSessionLog(log, {
-    onMessage: (m) => {
-      if (m.topic === "/events") logged.push(String(m.decode().msg));
-      if (m.topic === "/joint_states") jointStates++;
-    },
-  });
+  const { contents: c, events: logged, jointStates } = await readBack(log);
   assert.ok(c.closedCleanly, "the log was closed");
   assert.ok(jointStates > 50, `the episode ran before the burst (${jointStates} cycles logged)`);
   assert.ok(logged.some((e) => /CRC/i.test(e)), `the log names the CRC: ${logged.join("\n")}`);

@@ -1,14 +1,13 @@
 import test from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { projectPath } from "../../../common/paths.js";
-import { readSessionLog } from "../../../robot/log/read-session-log.js";
 import { writeRandomPolicy } from "../../../robot/control/random-policy.js";
-import { spawnEmulator, type SpawnedEmulator } from "../../../robot/emulator/spawn-emulator.js";
-import { writeCalibration } from "../../../robot/rigs/calibration.js";
+import type { SpawnedEmulator } from "../../../robot/emulator/spawn-emulator.js";
+import { faultEmulator, readBack, tolerantRigFile } from "./fault-rig.js";
 
 // Fault matrix row "the log's disk full mid-session": `s2r deploy` as its own
 // process under RLIMIT_FSIZE (ulimit -f; Node ignores SIGXFSZ, so writes fail
@@ -25,15 +24,12 @@ test.after(async () => {
 
 test("the session log's file cannot grow mid-episode: torque off, exit 1 naming the log, what was written readable", async () => {
   const policy = writeRandomPolicy(dir, { task: "furuta", seed: 5 });
-  const quickSettle = join(dir, "quick-settle.json");
-  writeFileSync(quickSettle, JSON.stringify({ values: { "joints.pendulum_joint.damping": 2e-3, "joints.pendulum_joint.friction": 2e-4 } }));
-  emu = await spawnEmulator(["furuta", "--link", join(dir, "disk.tty"), "--params", quickSettle, "--reveal", "--seed", "7"]);
-  const zero = emu.ready.zeroCounts as Record<string, number>;
-  const calibration = join(dir, "calibration.json");
-  writeCalibration(calibration, { schema: 1, rig: "furuta", method: "revealed by s2r emulate", joints: Object.fromEntries(Object.entries(zero).map(([j, z]) => [j, { zeroCounts: z, direction: 1 as const }])) });
+  const f = await faultEmulator(dir, "disk");
+  emu = f.emu;
+  const calibration = f.calibration;
   const log = join(dir, "disk.mcap");
   // 192 KiB: homing and settling fit; a few seconds of 100 Hz cycles do not.
-  const args = [projectPath("bin", "s2r.js"), "deploy", "--policy", policy.onnxPath, "--rig", "furuta", "--port", emu.link, "--calibration", calibration, "--duration", "30", "--log", log, "--json"];
+  const args = [projectPath("bin", "s2r.js"), "deploy", "--policy", policy.onnxPath, "--rig", tolerantRigFile(dir), "--port", emu.link, "--calibration", calibration, "--duration", "30", "--log", log, "--json"];
   const child = spawn("bash", ["-c", 'ulimit -f 192 && exec "$0" "$@"', process.execPath, ...args], { stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   let err = "";
@@ -51,14 +47,7 @@ test("the session log's file cannot grow mid-episode: torque off, exit 1 naming 
   const off = events.find((e) => e.event === "torque" && e.on === false && (e.atMs as number) > lastOn);
   assert.ok(off, `the motor's torque went off after the episode began: ${JSON.stringify(events)}`);
 
-  let lastLogged = 0n;
-  let jointStates = 0;
-  const c = await readSessionLog(log, {
-    onMessage: (m) => {
-      if (m.topic === "/joint_states") jointStates++;
-      if (m.logTime > lastLogged) lastLogged = m.logTime;
-    },
-  });
+  const { contents: c, jointStates, lastLogTime: lastLogged } = await readBack(log);
   assert.equal(c.truncated, true, "the file ends where the disk did");
   assert.ok(jointStates > 20, `cycles before the failure are readable (${jointStates})`);
   // Upper bound of fault -> torque off: from the last message that reached the disk (the writer flushes in batches).

@@ -1,14 +1,13 @@
 import test from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { projectPath } from "../../../common/paths.js";
-import { readSessionLog } from "../../../robot/log/read-session-log.js";
 import { writeRandomPolicy } from "../../../robot/control/random-policy.js";
-import { spawnEmulator, type SpawnedEmulator } from "../../../robot/emulator/spawn-emulator.js";
-import { writeCalibration } from "../../../robot/rigs/calibration.js";
+import type { SpawnedEmulator } from "../../../robot/emulator/spawn-emulator.js";
+import { epochMs, faultEmulator, readBack, tolerantRigFile } from "./fault-rig.js";
 
 // Fault matrix rows SIGINT, SIGTERM and SIGKILL mid-episode: `s2r deploy` as
 // its own process against `s2r emulate` over a pty, the signal sent 1 s after
@@ -23,18 +22,12 @@ test.after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 const policy = writeRandomPolicy(dir, { task: "furuta", seed: 5 });
-const quickSettle = join(dir, "quick-settle.json");
-writeFileSync(quickSettle, JSON.stringify({ values: { "joints.pendulum_joint.damping": 2e-3, "joints.pendulum_joint.friction": 2e-4 } }));
-const epochMs = () => performance.timeOrigin + performance.now();
 
 async function deployThenSignal(name: string, signal: NodeJS.Signals) {
-  const emu = await spawnEmulator(["furuta", "--link", join(dir, `${name}.tty`), "--params", quickSettle, "--reveal", "--seed", "7"]);
+  const { emu, calibration } = await faultEmulator(dir, name);
   emulators.push(emu);
-  const zero = emu.ready.zeroCounts as Record<string, number>;
-  const calibration = join(dir, `${name}-calibration.json`);
-  writeCalibration(calibration, { schema: 1, rig: "furuta", method: "revealed by s2r emulate", joints: Object.fromEntries(Object.entries(zero).map(([j, z]) => [j, { zeroCounts: z, direction: 1 as const }])) });
   const log = join(dir, `${name}.mcap`);
-  const child = spawn(process.execPath, [projectPath("bin", "s2r.js"), "deploy", "--policy", policy.onnxPath, "--rig", "furuta", "--port", emu.link, "--calibration", calibration, "--duration", "30", "--log", log, "--json"], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [projectPath("bin", "s2r.js"), "deploy", "--policy", policy.onnxPath, "--rig", tolerantRigFile(dir), "--port", emu.link, "--calibration", calibration, "--duration", "30", "--log", log, "--json"], { stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   let err = "";
   child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
@@ -57,18 +50,6 @@ async function deployThenSignal(name: string, signal: NodeJS.Signals) {
   return { exit, out, err, log, sentAt, after, emu };
 }
 
-async function readLog(file: string) {
-  const events: string[] = [];
-  let jointStates = 0;
-  const c = await readSessionLog(file, {
-    onMessage: (m) => {
-      if (m.topic === "/events") events.push(String(m.decode().msg));
-      if (m.topic === "/joint_states") jointStates++;
-    },
-  });
-  return { c, events, jointStates };
-}
-
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   test(`${signal} mid-episode: torque off within one control period, exit 130, the log closed and naming the interrupt`, async () => {
     const r = await deployThenSignal(signal.toLowerCase(), signal);
@@ -80,8 +61,8 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
     console.log(`${signal}: torque off ${ms.toFixed(1)} ms after the signal (control period ${periodMs} ms)`);
     // One period to notice at the next tick, plus the write's round trip on a loaded machine.
     assert.ok(ms <= periodMs + 15, `${ms.toFixed(1)} ms`);
-    const l = await readLog(r.log);
-    assert.ok(l.c.closedCleanly);
+    const l = await readBack(r.log);
+    assert.ok(l.contents.closedCleanly);
     assert.ok(l.jointStates > 50, `${l.jointStates} cycles logged`);
     assert.ok(l.events.some((e) => /control loop stopped \(interrupted\): interrupted/.test(e)), l.events.join("\n"));
     assert.ok(l.events.some((e) => /torque off$/.test(e)));
@@ -89,16 +70,23 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
 }
 
 test("SIGKILL mid-episode: the Bus Watchdog stops the motor, the log readable up to the last second", async () => {
-  const r = await deployThenSignal("sigkill", "SIGKILL");
+  // A trip before the kill (the loaded test machine stalled the host past the watchdog's 100 ms) voids the
+  // measurement, not the behaviour: run it again, at most twice.
+  let r = await deployThenSignal("sigkill-1", "SIGKILL");
+  const trippedBefore = (x: typeof r) => x.emu.events().some((e) => e.event === "watchdog" && (e.atMs as number) < x.sentAt);
+  if (trippedBefore(r)) {
+    console.log("SIGKILL: the watchdog tripped before the kill (a stalled host); measuring again");
+    r = await deployThenSignal("sigkill-2", "SIGKILL");
+  }
   assert.equal(r.exit.signal, "SIGKILL");
   const trip = r.after.find((e) => e.event === "watchdog");
   assert.ok(trip, `the Bus Watchdog did not trip: ${JSON.stringify(r.emu.events().slice(-3))}; emulator alive ${r.emu.child.exitCode === null}; ${r.emu.stderr()}`);
   const ms = (trip.atMs as number) - r.sentAt;
   console.log(`SIGKILL: Bus Watchdog tripped (0 V) ${ms.toFixed(1)} ms after the kill (rig watchdogMs 100)`);
   assert.ok(ms <= 100 + 60, `${ms.toFixed(1)} ms`);
-  const l = await readLog(r.log);
-  assert.equal(l.c.closedCleanly, false, "nothing closed the file");
-  const lastSec = Number(l.c.endTime! / 1000000n) / 1000;
+  const l = await readBack(r.log);
+  assert.equal(l.contents.closedCleanly, false, "nothing closed the file");
+  const lastSec = Number(l.contents.endTime! / 1000000n) / 1000;
   const lostMs = r.sentAt - lastSec * 1000;
   console.log(`SIGKILL: the log ends ${lostMs.toFixed(0)} ms before the kill; ${l.jointStates} cycles readable`);
   assert.ok(lostMs < 1000, `the log ends ${lostMs.toFixed(0)} ms before the kill`);
