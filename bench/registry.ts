@@ -7,8 +7,8 @@
 export interface BenchEntry {
   name: string;
   summary: string;
-  /** `images`: `s2r bench log --images` measures logging camera frames instead; `seeds`: `s2r bench <name> --seeds N`, for the benchmarks that repeat over seeds (train). */
-  run: (opts: { quick: boolean; log: (line: string) => void; images?: boolean; seeds?: number }) => Promise<Record<string, unknown>>;
+  /** `images`: `s2r bench log --images` measures logging camera frames instead; `seeds`: `s2r bench <name> --seeds N`, for the benchmarks that repeat over seeds (train); `minutes`: how long soak runs. */
+  run: (opts: { quick: boolean; log: (line: string) => void; images?: boolean; seeds?: number; minutes?: number }) => Promise<Record<string, unknown>>;
 }
 
 export const BENCHES: BenchEntry[] = [
@@ -76,6 +76,11 @@ export const BENCHES: BenchEntry[] = [
     name: "robustness",
     summary: "With s2r train loading both cores, against s2r emulate --bus-latency p50=1ms,p99=4ms,max=15ms on a drawn unit and the rig page's two corners: calibrate N tries, deploy N episodes, sysid record; late cycles by cause, longest stale state",
     run: async (o) => (await import("./robustness.js")).benchRobustness(o),
+  },
+  {
+    name: "soak",
+    summary: "Deploy of the shipped policy against s2r emulate episode after episode for --minutes (default 60, quick 2): RSS, V8 heap and WebAssembly growth per minute after warm-up, loop p99 first vs last 10 min, every episode in the log",
+    run: async (o) => (await import("./soak.js")).benchSoak(o),
   },
   {
     name: "deploy",

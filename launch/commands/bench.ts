@@ -12,6 +12,7 @@ export const command: Command = {
       quick: { kind: "boolean", description: "shorter runs (less precise); for smoke tests" },
       images: { kind: "boolean", description: "log: measure logging camera frames (s2r bench log --images)" },
       seeds: { kind: "integer", description: "repeat over seeds 1..N (train)", value: "N" },
+      minutes: { kind: "number", value: "M", description: "soak: minutes to run (default 60; --quick 2)" },
     },
     details: "Benchmarks:\n" + BENCHES.map((b) => `  ${b.name.padEnd(8)} ${b.summary}`).join("\n"),
   },
@@ -26,7 +27,7 @@ export const command: Command = {
     for (const b of chosen) {
       io.err(`bench ${b.name}: running...\n`);
       try {
-        results[b.name] = await b.run({ quick, images: Boolean(args.options.images), log: (l) => io.err(`  ${l}\n`), ...(args.options.seeds !== undefined ? { seeds: args.options.seeds as number } : {}) });
+        results[b.name] = await b.run({ quick, images: Boolean(args.options.images), minutes: args.options.minutes as number | undefined, log: (l) => io.err(`  ${l}\n`), ...(args.options.seeds !== undefined ? { seeds: args.options.seeds as number } : {}) });
       } catch (e) {
         failed = true;
         results[b.name] = { error: (e as Error).message };

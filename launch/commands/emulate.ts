@@ -1,5 +1,6 @@
 import { UsageError, type ParsedArgs } from "../args.js";
 import type { Command, CommandIO } from "../command.js";
+import type { ReplyCorruption } from "../../robot/emulator/reply-faults.js";
 import { DEFAULT_THERMAL_OVERLOAD } from "../../robot/emulator/thermal-overload.js";
 import { applyRealtimeOption, RT_PRIORITY_OPTION } from "../realtime-option.js";
 
@@ -18,6 +19,7 @@ export const command: Command = {
       seed: { kind: "integer", value: "N", description: "draw hidden parameters from the task's randomization ranges and hidden encoder zeros" },
       baud: { kind: "integer", value: "BAUD", description: "bus speed (default: the rig file's)" },
       "bus-latency": { kind: "string", value: "SPEC", description: "delay each answer like a USB adapter: p50=1ms,p99=5ms,max=15ms[,stall=0.002] (log-normal, cut at max, plus that fraction of stalls between p99 and max; seeded by --seed), or a .json file {p50Ms, p99Ms, maxMs, stall}" },
+      "corrupt-replies": { kind: "string", value: "SPEC", description: "fault injection: a burst of answers with a bad CRC, after=2s,count=40[,rate=1][,enable=N] (after counted from the N-th torque enable, default the first; seeded by --seed), or a .json file {afterMs, count, rate, enable}" },
       overload: { kind: "number", value: "A2S", description: "heat (I² above the continuous current, integrated) at which the motor's overload trips", default: DEFAULT_THERMAL_OVERLOAD.tripAmpSquaredSeconds },
       "continuous-current": { kind: "number", value: "A", description: "current the motor carries indefinitely without heating", default: DEFAULT_THERMAL_OVERLOAD.continuousAmps },
       reveal: { kind: "boolean", description: "print the hidden parameters and encoder zeros" },
@@ -72,12 +74,28 @@ export const command: Command = {
       latency = new BusLatency(parseBusLatency(latencyText), seed ?? 0);
     }
     const baudRate = (args.options.baud as number | undefined) ?? rig.bus.baudRate;
+    // With --json, torque changes and fault injections are JSON lines with wall-clock times (ms since the epoch), for the fault matrix's timings.
+    const epochMs = () => performance.timeOrigin + performance.now();
+    const event = (e: Record<string, unknown>) => {
+      if (args.options.json) io.out(JSON.stringify({ ...e, atMs: Number(epochMs().toFixed(3)) }) + "\n");
+    };
+    const corruptText = args.options["corrupt-replies"] as string | undefined;
+    let corruption: ReplyCorruption | undefined;
+    if (corruptText !== undefined) {
+      const { ReplyCorruption, parseReplyCorruption } = await import("../../robot/emulator/reply-faults.js");
+      corruption = new ReplyCorruption(parseReplyCorruption(corruptText), seed ?? 0, () => event({ event: "corrupt_replies_started" }));
+    }
     const emulated = await EmulatedRig.create({ rig, setup, params, seed: seed ?? 0, overload: { continuousAmps: continuous, tripAmpSquaredSeconds: overload } });
     emulated.warmUp();
+    emulated.onTorqueChange((joint, on) => {
+      if (on) corruption?.torqueEnabled(performance.now());
+      event({ event: "torque", joint, on });
+    });
+    emulated.onWatchdogTrip((joint) => event({ event: "watchdog", joint }));
     let failure: Error | undefined;
     let server;
     try {
-      server = await serveEmulator(emulated, { link, latency, onError: (e) => (failure ??= e) });
+      server = await serveEmulator(emulated, { link, latency, corruption, onError: (e) => (failure ??= e) });
     } catch (e) {
       emulated.dispose();
       io.err(`s2r emulate: ${(e as Error).message}\n`);
@@ -86,7 +104,7 @@ export const command: Command = {
     // Hardware answers on time: the serving thread and the pty relay get the loop's priority.
     const realtime = applyRealtimeOption("emulate", args, io, [server.relayPid]);
     const shown = params.hidden && !args.options.reveal ? "hidden (--reveal prints them)" : "shown";
-    const ready = { event: "ready", rig: rig.name, link: server.link, baud: baudRate, parameters: params.source, ids: rig.devices.map((d) => d.id), busLatency: latency?.spec ?? null, scheduling: realtime.scheduling };
+    const ready = { event: "ready", rig: rig.name, link: server.link, baud: baudRate, parameters: params.source, ids: rig.devices.map((d) => d.id), busLatency: latency?.spec ?? null, corruptReplies: corruption?.spec ?? null, scheduling: realtime.scheduling };
     const revealed = args.options.reveal ? describeEmulatorParams(setup, params) : undefined;
     if (args.options.json) {
       io.out(JSON.stringify(revealed ? { ...ready, ...revealed } : ready) + "\n");
@@ -99,7 +117,7 @@ export const command: Command = {
     await server.close();
     emulated.dispose();
     const s = emulated.stats;
-    io.err(`s2r emulate: stopped; ${(s.physicsSteps * emulated.plant.physicsDt).toFixed(1)} s simulated, ${s.skippedSteps} steps skipped (stalls), ${s.overloadTrips} overload trips, ${s.watchdogTrips} watchdog trips${latency ? `; ${server.delays.replies} answers delayed, mean ${(server.delays.totalMs / Math.max(1, server.delays.replies)).toFixed(2)} ms, max ${server.delays.maxMs.toFixed(2)} ms` : ""}\n`);
+    io.err(`s2r emulate: stopped; ${(s.physicsSteps * emulated.plant.physicsDt).toFixed(1)} s simulated, ${s.skippedSteps} steps skipped (stalls), ${s.overloadTrips} overload trips, ${s.watchdogTrips} watchdog trips${corruption ? `, ${corruption.corrupted} answers corrupted` : ""}${latency ? `; ${server.delays.replies} answers delayed, mean ${(server.delays.totalMs / Math.max(1, server.delays.replies)).toFixed(2)} ms, max ${server.delays.maxMs.toFixed(2)} ms` : ""}\n`);
     if (failure) {
       io.err(`s2r emulate: ${failure.message}\n`);
       return 1;
@@ -111,7 +129,7 @@ export const command: Command = {
 // --ros2 ----------------------------------------------------------------------
 
 const ROS2_ONLY = ["domain", "command-timeout", "no-velocity", "state-topic", "command-topic"] as const;
-const SERIAL_ONLY = ["link", "baud", "bus-latency"] as const;
+const SERIAL_ONLY = ["link", "baud", "bus-latency", "corrupt-replies"] as const;
 
 /** `s2r emulate <rig> --ros2`: the simulator as a ros2_control robot on the rig file's ROS 2 topics, until Ctrl-C / SIGTERM. */
 async function runRos2(rigName: string, args: ParsedArgs, io: CommandIO): Promise<number> {

@@ -67,10 +67,12 @@ export type StopReason =
   | "nan_action"
   | "hardware_error"
   | "safety_fault"
+  /** The session log could not be written (disk full, file size limit): no unrecorded motion. */
+  | "log_error"
   | "error";
 
 /** Reasons that are faults of the session (the robot was stopped because something went wrong). */
-export const FAULT_REASONS: ReadonlySet<StopReason> = new Set(["deadline_limit", "nan_action", "hardware_error", "safety_fault", "error"]);
+export const FAULT_REASONS: ReadonlySet<StopReason> = new Set(["deadline_limit", "nan_action", "hardware_error", "safety_fault", "log_error", "error"]);
 
 export interface CycleView {
   index: number;
@@ -239,6 +241,13 @@ export async function runControlLoop(o: ControlLoopOptions): Promise<LoopResult>
         lastIntervention = intervention;
       }
       if (late) o.log.event("warn", `${label}late cycle ${cycle} (${cause}): write done ${((t3 - tick.due) * 1000).toFixed(2)} ms after the tick (period ${periodMs.toFixed(2)} ms; woke ${((tick.woke - tick.due) * 1000).toFixed(2)}, read ${((t1 - t0) * 1000).toFixed(2)}, inference ${((t2 - t1) * 1000).toFixed(2)}, write ${((t3 - t2) * 1000).toFixed(2)} ms)`);
+      // A log that cannot be written ends the motion at this cycle: the robot does not move unrecorded.
+      const logError = o.log.error;
+      if (logError) {
+        reason = "log_error";
+        message = `cycle ${cycle}: the session log could not be written: ${logError.message}`;
+        break;
+      }
       const lateProblem = late ? monitor.cycle(true, cause) : monitor.cycle(false, cause);
       if (lateProblem) {
         reason = "deadline_limit";

@@ -233,7 +233,13 @@ export async function runDeploySession(o: DeploySessionOptions): Promise<DeployS
   } catch {
     /* closing below still tries to save what was logged */
   }
-  await log.close();
+  try {
+    await log.close();
+  } catch (e) {
+    // Torque is already off; say what of the log is lost instead of throwing past the result.
+    fault = true;
+    message += `; ${(e as Error).message}`;
+  }
   return { episodes, reason, fault, message };
 }
 

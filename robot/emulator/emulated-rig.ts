@@ -89,6 +89,8 @@ interface DeviceSlot {
 
 export class EmulatedRig {
   readonly bus: VirtualBus;
+  private readonly torqueListeners: ((joint: string, on: boolean) => void)[] = [];
+  private readonly watchdogListeners: ((joint: string) => void)[] = [];
   readonly stats: EmulatorStats = { physicsSteps: 0, skippedSteps: 0, overloadTrips: 0, watchdogTrips: 0 };
 
   private readonly slots: DeviceSlot[];
@@ -145,6 +147,7 @@ export class EmulatedRig {
       s.device.onReboot(() => this.refreshDrive());
       s.device.onWatchdogTrip(() => {
         this.stats.watchdogTrips++;
+        for (const l of this.watchdogListeners) l(s.config.joint);
         this.refreshDrive();
       });
     }
@@ -233,6 +236,16 @@ export class EmulatedRig {
     this.bus.tick(nowMs);
   }
 
+  /** Called when a motor's torque goes on or off (a Torque Enable write, an overload trip, a reboot). */
+  onTorqueChange(listener: (joint: string, on: boolean) => void): void {
+    this.torqueListeners.push(listener);
+  }
+
+  /** Called when a motor's Bus Watchdog trips (no packet within its time: 0 V, torque stays on). */
+  onWatchdogTrip(listener: (joint: string) => void): void {
+    this.watchdogListeners.push(listener);
+  }
+
   dispose(): void {
     this.plant.dispose();
   }
@@ -250,6 +263,7 @@ export class EmulatedRig {
       if (this.enabled[s.actuator] !== on) {
         this.enabled[s.actuator] = on;
         changed = true;
+        for (const l of this.torqueListeners) l(s.config.joint, on);
       }
       if (this.volts[s.actuator] !== v) {
         this.volts[s.actuator] = v;

@@ -18,6 +18,7 @@ import type { Transport } from "../dynamixel/transport.js";
 import type { EmulatedRig } from "./emulated-rig.js";
 import { createEmulatorPty } from "./emulator-pty.js";
 import type { BusLatency } from "./bus-latency.js";
+import type { ReplyCorruption } from "./reply-faults.js";
 
 export interface EmulatorServerOptions {
   /** Path the host opens (socat's link to the pty's slave end). A pty has no baud rate: bytes pass at once. */
@@ -28,6 +29,8 @@ export interface EmulatorServerOptions {
   onError?: (e: Error) => void;
   /** Reply delays of a real bus; absent: answers leave at once. */
   latency?: BusLatency;
+  /** A burst of answers with a bad CRC (reply-faults.ts); armed by the caller at the first torque enable. */
+  corruption?: ReplyCorruption;
 }
 
 export interface ReplyDelayStats {
@@ -102,7 +105,8 @@ export async function serveEmulator(rig: EmulatedRig, o: EmulatorServerOptions):
       const now = clock();
       const answers = rig.receive(bytes, now);
       if (answers.length === 0) return;
-      const out = answers.length === 1 ? answers[0]! : concat(answers);
+      const joined = answers.length === 1 ? answers[0]! : concat(answers);
+      const out = o.corruption ? o.corruption.apply(joined, now) : joined;
       if (!o.latency) return send(out);
       // Answers keep their order: one never overtakes an earlier, slower one.
       const at = Math.max(now + o.latency.nextMs(), lastSendAt);

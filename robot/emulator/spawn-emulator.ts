@@ -13,6 +13,8 @@ export interface SpawnedEmulator {
   readonly link: string;
   /** The ready line, parsed (emulate --json). */
   readonly ready: Record<string, unknown>;
+  /** JSON lines printed after the ready line so far (torque changes, fault injections: `{event, atMs, ...}`). */
+  events(): Record<string, unknown>[];
   /** Everything the child wrote to stderr so far. */
   stderr(): string;
   /** Resolves with the exit code / signal. */
@@ -30,24 +32,33 @@ export async function spawnEmulator(args: string[], options: { timeoutMs?: numbe
   if (linkAt < 0 || !args[linkAt + 1]) throw new RangeError("spawnEmulator: --link PATH is required");
   const child = spawn(process.execPath, ["--input-type=module", "-e", RUNNER, "emulate", ...args, "--json"], { stdio: ["ignore", "pipe", "pipe"] });
   let err = "";
+  const events: Record<string, unknown>[] = [];
   child.stderr!.setEncoding("utf8").on("data", (d: string) => (err += d));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
   const timeoutMs = options.timeoutMs ?? 20_000;
   const ready = await new Promise<Record<string, unknown>>((resolve, reject) => {
     let out = "";
+    let seenReady = false;
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
       reject(new Error(`s2r emulate did not become ready within ${timeoutMs} ms: ${err.trim()}`));
     }, timeoutMs);
     child.stdout!.setEncoding("utf8").on("data", (d: string) => {
       out += d;
-      const nl = out.indexOf("\n");
-      if (nl < 0) return;
-      clearTimeout(timer);
-      try {
-        resolve(JSON.parse(out.slice(0, nl)) as Record<string, unknown>);
-      } catch {
-        reject(new Error(`s2r emulate printed an unexpected ready line: ${out.slice(0, nl)}`));
+      for (let nl = out.indexOf("\n"); nl >= 0; nl = out.indexOf("\n")) {
+        const line = out.slice(0, nl);
+        out = out.slice(nl + 1);
+        if (seenReady) {
+          if (line.startsWith("{")) events.push(JSON.parse(line) as Record<string, unknown>);
+          continue;
+        }
+        seenReady = true;
+        clearTimeout(timer);
+        try {
+          resolve(JSON.parse(line) as Record<string, unknown>);
+        } catch {
+          reject(new Error(`s2r emulate printed an unexpected ready line: ${line}`));
+        }
       }
     });
     void exited.then(({ code, signal }) => {
@@ -59,6 +70,7 @@ export async function spawnEmulator(args: string[], options: { timeoutMs?: numbe
     child,
     link: String(ready.link),
     ready,
+    events: () => events,
     stderr: () => err,
     exited,
     async stop(signal: NodeJS.Signals = "SIGTERM") {
