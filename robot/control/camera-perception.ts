@@ -102,6 +102,11 @@ export class CameraPerception implements LoopPerception {
     this.reset();
   }
 
+  /** Waits for the camera log's frames in flight (PNG encoding); call before the session log closes. */
+  async close(): Promise<void> {
+    await this.o.log?.close();
+  }
+
   reset(): void {
     this.lastSeq = -1;
     this.toLog = undefined;

@@ -28,8 +28,8 @@ export interface DeploySessionOptions {
   episodes: number;
   episodeSeconds: number;
   signal?: AbortSignal;
-  /** Joints seen through a camera (CameraPerception): their estimates replace the encoders in the observation. */
-  perception?: LoopPerception;
+  /** Joints seen through a camera (CameraPerception): their estimates replace the encoders in the observation. close() (its camera log's pending frames) runs before the session log closes. */
+  perception?: LoopPerception & { close?(): Promise<void> };
   /** Makes the tickers of the loop, homing and settle wait; default real time (PeriodicTimer). */
   ticker?: (periodSec: number) => Ticker;
   /** Skip homing and the settle wait (e.g. a simulated robot that starts at rest). */
@@ -235,6 +235,11 @@ export async function runDeploySession(o: DeploySessionOptions): Promise<DeployS
     log.event(fault ? "error" : "info", `deploy session ended (${reason}): ${message}`);
   } catch {
     /* closing below still tries to save what was logged */
+  }
+  try {
+    await o.perception?.close?.();
+  } catch (e) {
+    log.event("error", `camera log: ${(e as Error).message}`);
   }
   await log.close();
   return { episodes, reason, fault, message };

@@ -11,10 +11,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { main } from "../../launch/cli.js";
+import { projectPath } from "../../common/paths.js";
 import { readManifest } from "../../policies/manifest.js";
 import { PerceptionNet } from "../../policies/perception/perception-net.js";
 import { writeVisionExport } from "../../policies/perception/vision-export.js";
@@ -70,11 +72,11 @@ async function freshFrame(cam: Ros2Camera): Promise<void> {
 }
 
 /** An untrained 32 x 24 rgb8 network estimating the pendulum joint, exported as deploy ships it. */
-function tinyVisionModel() {
+function tinyVisionModel(name = "vision", cam = camera) {
   const config = { inputWidth: 32, inputHeight: 24, encoding: "rgb8", framesStacked: 1, joints: ["pendulum_joint"], groups: 2, conv: [{ channels: 4, kernel: 3, stride: 2 }], head: [8] };
   const net = PerceptionNet.create(config, { seed: 4, capacityMiB: 16 });
   try {
-    return writeVisionExport(join(dir, "vision"), net, { camera, training: { run: "test", config } });
+    return writeVisionExport(join(dir, name), net, { camera: cam, training: { run: "test", config } });
   } finally {
     net.dispose();
   }
@@ -158,6 +160,62 @@ test("deploy's loop with a camera against s2r emulate --ros2 --camera: vision ti
     policy.dispose();
     estimator.dispose?.();
     transport.dispose();
+    if (child.exitCode === null) child.kill("SIGTERM");
+    await exited;
+  }
+});
+
+test("s2r deploy --ros2 --vision against s2r emulate --ros2 --camera: a camera_info mismatch refuses to start saying what differs; otherwise an episode runs with vision timed and PNG frames logged", async (t) => {
+  if (!cycloneAvailable(t)) return;
+  useLoopbackCyclone();
+  const domainId = randomLoopbackDomainId();
+  const child = spawn(process.execPath, ["--input-type=module", "-e", RUNNER, "emulate", "furuta", "--ros2", "--camera", "--seed", "11", "--domain", String(domainId), "--json"], { stdio: ["ignore", "pipe", "pipe"], env: process.env });
+  let out = "";
+  let err = "";
+  child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
+  child.stderr.setEncoding("utf8").on("data", (d: string) => (err += d));
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  // The rig with a camera budget and stale limits for a loaded 2-core test machine (see LATENCY_BUDGET_MS).
+  const rigJson = JSON.parse(readFileSync(projectPath("robot", "rigs", "furuta.json"), "utf8"));
+  rigJson.camera.latencyBudgetMs = LATENCY_BUDGET_MS;
+  rigJson.safety.deadlines.deploy = { ...rigJson.safety.deadlines.deploy, staleStateSec: 2, maxConsecutiveLate: 100, missRate: { windowSec: 2, maxFraction: 0.95 } };
+  const rigFile = join(dir, "furuta-camera.json");
+  writeFileSync(rigFile, JSON.stringify(rigJson));
+  mkdirSync(join(dir, "deploy-policy"));
+  const policy = writeRandomPolicy(join(dir, "deploy-policy"), { task: "furuta", seed: 6 });
+  const good = tinyVisionModel("vision-good");
+  const wrong = tinyVisionModel("vision-wrong", { ...camera, intrinsics: { ...camera.intrinsics, fx: 250, cy: 100 } });
+  const cli = async (argv: string[]) => {
+    let o = "";
+    let e = "";
+    const code = await main(argv, { out: (x) => (o += x), err: (x) => (e += x), interactive: false, signal: new AbortController().signal });
+    return { code, out: o, err: e };
+  };
+  try {
+    for (let i = 0; i < 600 && !out.includes("\n"); i++) await sleep(50);
+    assert.ok(out.includes("\n"), `no ready line within 30 s: ${err}`);
+    const common = ["deploy", "--ros2", "--policy", policy.onnxPath, "--rig", rigFile, "--domain", String(domainId), "--duration", "1", "--json", "--stale-ms", "2000"];
+    const refused = await cli([...common, "--vision", join(dir, "vision-wrong"), "--log", join(dir, "refused.mcap")]);
+    assert.equal(refused.code, 1, refused.err);
+    assert.match(refused.err, /the camera on \/camera\/camera_info is not the one the model was trained for, so the robot was not started/);
+    assert.match(refused.err, /fx/);
+    assert.match(refused.err, /cy/);
+    assert.ok(wrong.onnx);
+
+    const log = join(dir, "deploy-camera.mcap");
+    const ran = await cli([...common, "--vision", join(dir, "vision-good"), "--log-images", "compressed", "--log", log]);
+    t.diagnostic(ran.err.trim().split("\n").slice(-2).join(" | "));
+    assert.equal(ran.code, 0, ran.err);
+    const episode = JSON.parse(ran.out.trim().split("\n")[0]!);
+    assert.ok(episode.cycles > 50, `${episode.cycles} cycles`);
+    const summary = await summarizeSessionLog(log);
+    assert.ok(summary.closedCleanly);
+    assert.equal(summary.metadata.vision, good.onnx);
+    assert.ok(Number.isFinite(summary.timing!.visionMs.p50), "vision timed in the loop");
+    const png = summary.images.find((c) => c.topic === "/camera/image_raw/compressed");
+    assert.ok(png && png.frames > 3 && png.width === 320, JSON.stringify(summary.images));
+    t.diagnostic(JSON.stringify({ cycles: episode.cycles, visionMs: summary.timing!.visionMs, inferMs: summary.timing!.inferMs, misses: summary.timing!.deadlineMisses, frames: png.frames }));
+  } finally {
     if (child.exitCode === null) child.kill("SIGTERM");
     await exited;
   }
