@@ -1,3 +1,5 @@
+import { uniformEntry } from "./heavy-visual-spec.js";
+
 /**
  * The looks of a camera the policy never trained on: what the emulator's
  * camera shows (`s2r emulate --ros2 --camera --seed S`), so deploy against it
@@ -23,7 +25,7 @@
  * to draw from: they are drawn over their full circle.
  */
 export function hiddenVisualLooks(links: readonly string[], camera: string) {
-  const u = (target: string, low: number, high: number, when: "episode" | "step" = "episode") => ({ target, distribution: "uniform" as const, mode: "absolute" as const, low, high, when });
+  const u = uniformEntry;
   const c = `camera.${camera}`;
   return [
     ...links.flatMap((l) => [

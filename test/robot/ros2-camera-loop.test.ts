@@ -10,11 +10,9 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { main } from "../../launch/cli.js";
 import { projectPath } from "../../common/paths.js";
 import { readManifest } from "../../policies/manifest.js";
@@ -39,13 +37,12 @@ import { Ros2Camera } from "../../robot/ros2/ros2-camera.js";
 import { Ros2Hardware } from "../../robot/ros2/ros2-hardware.js";
 import { getTask } from "../../sim/tasks/registry.js";
 import { cycloneAvailable } from "./cyclone-available.js";
+import { spawnEmulator } from "./emulator-process.js";
 
 const rig = loadRigConfig("furuta");
 const camera = getTask("furuta").configSchema.parse({}, "task").robot.cameras[0]!;
 const dir = mkdtempSync(join(tmpdir(), "s2r-camera-loop-"));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
-const CLI = fileURLToPath(new URL("../../launch/cli.js", import.meta.url));
-const RUNNER = `const { main } = await import(${JSON.stringify(CLI)}); process.exitCode = await main(process.argv.slice(1));`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Limits for a loaded 2-core test machine (the emulator renders on one of them). */
 /**
@@ -86,12 +83,7 @@ test("deploy's loop with a camera against s2r emulate --ros2 --camera: vision ti
   if (!cycloneAvailable(t)) return;
   useLoopbackCyclone();
   const domainId = randomLoopbackDomainId();
-  const child = spawn(process.execPath, ["--input-type=module", "-e", RUNNER, "emulate", "furuta", "--ros2", "--camera", "--seed", "9", "--domain", String(domainId), "--json"], { stdio: ["ignore", "pipe", "pipe"], env: process.env });
-  let out = "";
-  let err = "";
-  child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
-  child.stderr.setEncoding("utf8").on("data", (d: string) => (err += d));
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const emu = spawnEmulator(["furuta", "--ros2", "--camera", "--seed", "9", "--domain", String(domainId), "--json"]);
   const transport = openCycloneTransport({ domainId });
   const files = writeRandomPolicy(dir, { task: "furuta", seed: 2 });
   const binding = bindPolicyToRig(readManifest(files.manifestPath), rig);
@@ -101,8 +93,7 @@ test("deploy's loop with a camera against s2r emulate --ros2 --camera: vision ti
   const hw = new Ros2Hardware(transport, rig, { controlPeriodSec: 0.01, staleAfterMs: 2000, connectTimeoutMs: 10000 });
   let cam: Ros2Camera | undefined;
   try {
-    for (let i = 0; i < 600 && !out.includes("\n"); i++) await sleep(50);
-    assert.ok(out.includes("\n"), `no ready line within 30 s: ${err}`);
+    await emu.ready();
     cam = await Ros2Camera.open(transport, { expected: { intrinsics: estimator.intrinsics, encoding: "rgb8" }, latencyBudgetMs: LATENCY_BUDGET_MS, infoTimeoutMs: 10000 });
     const file = join(dir, "camera-loop.mcap");
     const log = SessionLog.create(file, { session: "deploy" });
@@ -119,13 +110,13 @@ test("deploy's loop with a camera against s2r emulate --ros2 --camera: vision ti
     await freshFrame(cam);
     // The camera goes quiet after 1.5 s: the emulator stops (SIGTERM); joint states stop with it, and
     // whichever is noticed first stops the loop. The camera's budget is the tighter one.
-    const quiet = setTimeout(() => child.kill("SIGTERM"), 1500);
+    const quiet = setTimeout(() => emu.child.kill("SIGTERM"), 1500);
     const r = await runControlLoop({ hardware: hw, policy, observation, actions: binding.actions, safety: rigSafetyLayer(rig, hw.jointNames, hw.commandNames), log, periodSec: 0.01, maxCycles: 1000, deadlines: DEADLINES, perception });
     clearTimeout(quiet);
     await cameraLog.close();
     await log.close();
-    await exited;
-    t.diagnostic(err.trim().split("\n").filter((l) => /camera:/.test(l)).join("; "));
+    await emu.exited;
+    t.diagnostic(emu.err().trim().split("\n").filter((l) => /camera:/.test(l)).join("; "));
     t.diagnostic(JSON.stringify({ reason: r.reason, cycles: r.cycles, frames: perception.framesSeen, timingMicros: r.timingMicros, message: r.message }));
 
     assert.equal(r.reason, "deadline_limit", r.message);
@@ -160,8 +151,8 @@ test("deploy's loop with a camera against s2r emulate --ros2 --camera: vision ti
     policy.dispose();
     estimator.dispose?.();
     transport.dispose();
-    if (child.exitCode === null) child.kill("SIGTERM");
-    await exited;
+    if (emu.child.exitCode === null) emu.child.kill("SIGTERM");
+    await emu.exited;
   }
 });
 
@@ -169,12 +160,7 @@ test("s2r deploy --ros2 --vision against s2r emulate --ros2 --camera: a camera_i
   if (!cycloneAvailable(t)) return;
   useLoopbackCyclone();
   const domainId = randomLoopbackDomainId();
-  const child = spawn(process.execPath, ["--input-type=module", "-e", RUNNER, "emulate", "furuta", "--ros2", "--camera", "--seed", "11", "--domain", String(domainId), "--json"], { stdio: ["ignore", "pipe", "pipe"], env: process.env });
-  let out = "";
-  let err = "";
-  child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
-  child.stderr.setEncoding("utf8").on("data", (d: string) => (err += d));
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const emu = spawnEmulator(["furuta", "--ros2", "--camera", "--seed", "11", "--domain", String(domainId), "--json"]);
   // The rig with a camera budget and stale limits for a loaded 2-core test machine (see LATENCY_BUDGET_MS).
   const rigJson = JSON.parse(readFileSync(projectPath("robot", "rigs", "furuta.json"), "utf8"));
   rigJson.camera.latencyBudgetMs = LATENCY_BUDGET_MS;
@@ -192,8 +178,7 @@ test("s2r deploy --ros2 --vision against s2r emulate --ros2 --camera: a camera_i
     return { code, out: o, err: e };
   };
   try {
-    for (let i = 0; i < 600 && !out.includes("\n"); i++) await sleep(50);
-    assert.ok(out.includes("\n"), `no ready line within 30 s: ${err}`);
+    await emu.ready();
     const common = ["deploy", "--ros2", "--policy", policy.onnxPath, "--rig", rigFile, "--domain", String(domainId), "--duration", "1", "--json", "--stale-ms", "2000"];
     const refused = await cli([...common, "--vision", join(dir, "vision-wrong"), "--log", join(dir, "refused.mcap")]);
     assert.equal(refused.code, 1, refused.err);
@@ -216,7 +201,7 @@ test("s2r deploy --ros2 --vision against s2r emulate --ros2 --camera: a camera_i
     assert.ok(png && png.frames > 3 && png.width === 320, JSON.stringify(summary.images));
     t.diagnostic(JSON.stringify({ cycles: episode.cycles, visionMs: summary.timing!.visionMs, inferMs: summary.timing!.inferMs, misses: summary.timing!.deadlineMisses, frames: png.frames }));
   } finally {
-    if (child.exitCode === null) child.kill("SIGTERM");
-    await exited;
+    if (emu.child.exitCode === null) emu.child.kill("SIGTERM");
+    await emu.exited;
   }
 });

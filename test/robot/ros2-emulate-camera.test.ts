@@ -8,8 +8,6 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { main } from "../../launch/cli.js";
 import { loadRigConfig } from "../../robot/rigs/rig-config.js";
 import { randomLoopbackDomainId, useLoopbackCyclone } from "../../robot/ros2/cyclone/loopback.js";
@@ -21,11 +19,10 @@ import { SENSOR_DATA_QOS } from "../../robot/ros2/qos.js";
 import { cameraInfoFromMessage } from "../../robot/log/image-messages.js";
 import { getTask } from "../../sim/tasks/registry.js";
 import { cycloneAvailable } from "./cyclone-available.js";
+import { spawnEmulator } from "./emulator-process.js";
 
 const rig = loadRigConfig("furuta");
 const camera = getTask("furuta").configSchema.parse({}, "task").robot.cameras[0]!;
-const CLI = fileURLToPath(new URL("../../launch/cli.js", import.meta.url));
-const RUNNER = `const { main } = await import(${JSON.stringify(CLI)}); process.exitCode = await main(process.argv.slice(1));`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 test("the rig file declares its camera: topics, encoding, latency budget", () => {
@@ -43,20 +40,13 @@ test("s2r emulate: --camera is for --ros2", async () => {
 async function watchCamera(seed: number, ms: number, during?: (domainId: number) => Promise<void>) {
   useLoopbackCyclone();
   const domainId = randomLoopbackDomainId();
-  const child = spawn(process.execPath, ["--input-type=module", "-e", RUNNER, "emulate", "furuta", "--ros2", "--camera", "--seed", String(seed), "--domain", String(domainId), "--json"], { stdio: ["ignore", "pipe", "pipe"], env: process.env });
-  let out = "";
-  let err = "";
-  child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
-  child.stderr.setEncoding("utf8").on("data", (d: string) => (err += d));
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const emu = spawnEmulator(["furuta", "--ros2", "--camera", "--seed", String(seed), "--domain", String(domainId), "--json"]);
   const transport = openCycloneTransport({ domainId });
   const images: { msg: Image; at: number; wall: number }[] = [];
   const infos: CameraInfo[] = [];
   let states = 0;
   try {
-    for (let i = 0; i < 600 && !out.includes("\n"); i++) await sleep(50);
-    assert.ok(out.includes("\n"), `no ready line within 30 s: ${err}`);
-    const ready = JSON.parse(out.split("\n")[0]!);
+    const ready = await emu.ready();
     const img = transport.createSubscription("/camera/image_raw", "sensor_msgs/msg/Image", SENSOR_DATA_QOS, (msg, info) => images.push({ msg, at: info.receivedAt, wall: Date.now() }));
     const inf = transport.createSubscription("/camera/camera_info", "sensor_msgs/msg/CameraInfo", SENSOR_DATA_QOS, (msg) => infos.push(msg));
     const js = transport.createSubscription("/joint_states", "sensor_msgs/msg/JointState", undefined, () => states++);
@@ -75,13 +65,13 @@ async function watchCamera(seed: number, ms: number, during?: (domainId: number)
     img.dispose();
     inf.dispose();
     js.dispose();
-    child.kill("SIGTERM");
-    assert.equal(await exited, 0, err);
-    const stopped = JSON.parse(out.trim().split("\n").at(-1)!);
-    return { ready, images, infos, rate, stateRate, stopped, err };
+    emu.child.kill("SIGTERM");
+    assert.equal(await emu.exited, 0, emu.err());
+    const stopped = JSON.parse(emu.out().trim().split("\n").at(-1)!);
+    return { ready: ready as { camera: unknown }, images, infos, rate, stateRate, stopped, err: emu.err() };
   } finally {
     transport.dispose();
-    if (child.exitCode === null) child.kill("SIGTERM");
+    if (emu.child.exitCode === null) emu.child.kill("SIGTERM");
   }
 }
 
