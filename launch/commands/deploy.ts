@@ -30,6 +30,8 @@ export const command: Command = {
       "state-topic": { kind: "string", value: "TOPIC", description: "with --ros2: sensor_msgs/JointState topic (default the rig file's ros2.jointStatesTopic)" },
       "command-topic": { kind: "string", value: "TOPIC", description: "with --ros2: std_msgs/Float64MultiArray volts topic (default the rig file's ros2.commandTopic)" },
       "stale-ms": { kind: "number", value: "MS", description: "with --ros2: a joint state older than this stops the episode (default 3 control periods)" },
+      vision: { kind: "string", value: "DIR", description: "with --ros2: the perception network (DIR/vision.onnx + vision.json) whose joints the policy sees through the rig's camera; default: a vision.json beside the policy" },
+      "log-images": { kind: "string", value: "raw|compressed", description: "with a camera: log frames as sensor_msgs/Image (raw, default) or PNG sensor_msgs/CompressedImage (compressed)" },
     },
     details: [
       "Before anything moves, the policy's manifest is checked against the ONNX file (SHA-256) and the rig",
@@ -112,6 +114,12 @@ export const command: Command = {
     const { SessionLog } = await import("../../robot/log/session-log.js");
     const { runDeploySession } = await import("../../robot/control/deploy-session.js");
 
+    const visionDir = ros2 ? ((args.options.vision as string | undefined) ?? (existsSync(join(dirname(onnxPath), "vision.json")) ? dirname(onnxPath) : undefined)) : undefined;
+    const logImages = (args.options["log-images"] as string | undefined) ?? "raw";
+    if (logImages !== "raw" && logImages !== "compressed") throw new UsageError(`s2r deploy: --log-images must be raw or compressed, got ${JSON.stringify(logImages)}`);
+    if (visionDir !== undefined && !rig.camera) throw new UsageError(`s2r deploy: the perception network in ${visionDir} needs a camera, and rig ${rig.name} has none (the rig file's "camera" section)`);
+    const { loadVisionStage } = await import("../deploy-vision.js");
+    const vision = visionDir === undefined ? undefined : loadVisionStage(visionDir);
     const loaded = await loadLoopPolicy(onnxPath, manifestPath, runtimeChoice);
     const policy = loaded.policy;
     io.err(`s2r deploy: policy runs on ${loaded.why}\n`);
@@ -132,13 +140,23 @@ export const command: Command = {
       } else hardware = await DynamixelRig.open(port, rig, calibration!, { baudRate: args.options.baud as number | undefined });
     } catch (e) {
       policy.dispose();
+      vision?.dispose();
       if (e instanceof HardwareError) {
         io.err(`s2r deploy: ${e.message}\n`);
         return 1;
       }
       throw e;
     }
+    let camera;
     try {
+      if (vision) {
+        try {
+          camera = await vision.openCamera((hardware as { transport: import("../../robot/ros2/transport.js").Ros2Transport }).transport, rig.camera!, io.signal);
+        } catch (e) {
+          io.err(`s2r deploy: ${(e as Error).message}\n`);
+          return 1;
+        }
+      }
       const realtime = applyRealtimeOption("deploy", args, io);
       const log = SessionLog.create(logFile, {
         session: "deploy",
@@ -156,8 +174,10 @@ export const command: Command = {
           control_hz: String(1 / binding.periodSec),
           scheduling: realtime.scheduling,
           policy_runtime: loaded.why,
+          ...(vision ? { vision: vision.onnxPath, camera: rig.camera!.imageTopic, log_images: logImages } : {}),
         },
       });
+      const perception = vision && camera ? vision.perception(camera, hardware.jointNames, log, { compressed: logImages === "compressed" ? "png" : "none", frameId: rig.camera!.frameId }) : undefined;
       if (!args.options.json) io.out(`s2r deploy: ${episodes} episode(s) of ${episodeSeconds} s on rig ${rig.name} at ${connection}; log ${log.file}\n`);
       const result = await runDeploySession({
         hardware,
@@ -168,6 +188,7 @@ export const command: Command = {
         episodes,
         episodeSeconds,
         signal: io.signal,
+        perception,
         onEpisode: (r) => io.out(args.options.json ? JSON.stringify(episodeJson(r, hardware.commandNames)) + "\n" : episodeLine(r, episodes, hardware.commandNames) + "\n"),
         onStatus: (line) => io.err(`${line}\n`),
       });
@@ -179,6 +200,8 @@ export const command: Command = {
       return result.reason === "interrupted" ? 130 : result.fault ? 1 : 0;
     } finally {
       policy.dispose();
+      camera?.dispose();
+      vision?.dispose();
       await hardware.close();
     }
   },
@@ -187,7 +210,7 @@ export const command: Command = {
 /** --ros2 and the serial options exclude each other; each side's options need their side. */
 function checkTransportOptions(options: Record<string, unknown>, ros2: boolean): void {
   const serialOnly = ["port", "calibration", "baud"];
-  const ros2Only = ["domain", "state-topic", "command-topic", "stale-ms"];
+  const ros2Only = ["domain", "state-topic", "command-topic", "stale-ms", "vision", "log-images"];
   for (const o of ros2 ? serialOnly : ros2Only) {
     if (options[o] !== undefined) throw new UsageError(ros2 ? `s2r deploy: --${o} does not apply with --ros2 (the robot is reached over ROS 2 and publishes calibrated positions)` : `s2r deploy: --${o} needs --ros2`);
   }

@@ -33,6 +33,7 @@ export const command: Command = {
       "no-velocity": { kind: "boolean", description: "with --ros2: publish no velocities (a robot whose interface exports none)" },
       "state-topic": { kind: "string", value: "TOPIC", description: "with --ros2: JointState topic (default the rig file's ros2.jointStatesTopic)" },
       "command-topic": { kind: "string", value: "TOPIC", description: "with --ros2: command topic (default the rig file's ros2.commandTopic)" },
+      camera: { kind: "boolean", description: "with --ros2: also publish the rig's camera (sensor_msgs/Image and CameraInfo on the rig file's camera topics), rendered with a hidden look drawn by --seed from outside the training randomization" },
     },
     details: [
       "The emulator serves every device of the rig file (e.g. ID 1 arm motor, ID 2 pendulum encoder) with the",
@@ -48,6 +49,13 @@ export const command: Command = {
       "would hold the last command forever; this robot holds 0 V after --command-timeout without a command, as",
       "the Bus Watchdog does on the serial rig. No overload model (--overload and --continuous-current are for",
       "the serial bus).",
+      "",
+      "With --ros2 --camera it also publishes the rig file's camera: frames of the simulation at the camera's",
+      "frame rate, stamped with the middle of the exposure and published the camera's latency later, with",
+      "camera_info beside them. Their look (backdrop, light, colours, noise, blur) is drawn by --seed (default 0)",
+      "from ranges outside the training randomization, so a vision policy meets a camera it never saw.",
+      "Rendering runs on a worker thread; a frame whose trigger finds it busy is dropped. On exit the published",
+      "rate, drops and latency are reported (with --json as a \"stopped\" line on stdout).",
     ].join("\n"),
   },
   async run(args, io) {
@@ -128,7 +136,7 @@ export const command: Command = {
 
 // --ros2 ----------------------------------------------------------------------
 
-const ROS2_ONLY = ["domain", "command-timeout", "no-velocity", "state-topic", "command-topic"] as const;
+const ROS2_ONLY = ["domain", "command-timeout", "no-velocity", "state-topic", "command-topic", "camera"] as const;
 const SERIAL_ONLY = ["link", "baud", "bus-latency", "corrupt-replies"] as const;
 
 /** `s2r emulate <rig> --ros2`: the simulator as a ros2_control robot on the rig file's ROS 2 topics, until Ctrl-C / SIGTERM. */
@@ -143,13 +151,18 @@ async function runRos2(rigName: string, args: ParsedArgs, io: CommandIO): Promis
   const { Ros2EmulatedRobot } = await import("../../robot/emulator/ros2-emulated-robot.js");
   const { serveRos2Emulator } = await import("../../robot/emulator/ros2-serve-emulator.js");
   const { openRos2Transport } = await import("../../robot/ros2/open.js");
+  const { serveEmulatedCamera } = await import("../../robot/emulator/ros2-serve-camera.js");
+  const { summarize } = await import("../../robot/control/sample-series.js");
 
   const { rig, setup, seed, params } = await emulatedRigSetup(rigName, args);
+  const withCamera = args.options.camera === true;
+  if (withCamera && !rig.camera) throw new UsageError(`s2r emulate: rig ${rig.name} has no camera (add a "camera" section to its rig file)`);
   const commandTimeoutMs = timeoutArg ?? rig.safety.watchdogMs;
   const robot = await Ros2EmulatedRobot.create({ rig, setup, params, seed: seed ?? 0, commandTimeoutMs, omitVelocity: args.options["no-velocity"] as boolean });
   robot.warmUp();
   let transport;
   let server;
+  let camera;
   let failure: Error | undefined;
   let rejectedShown = 0;
   try {
@@ -162,7 +175,13 @@ async function runRos2(rigName: string, args: ParsedArgs, io: CommandIO): Promis
       // The first few say what is wrong; a flood would drown the terminal.
       onRejected: (problem) => rejectedShown++ < 5 && io.err(`s2r emulate: ${problem}\n`),
     });
+    if (withCamera) {
+      camera = serveEmulatedCamera(robot, transport, { camera: rig.camera!, seed: seed ?? 0, onError: (e) => ((failure ??= e), void server!.close()) });
+      await camera.ready;
+    }
   } catch (e) {
+    await camera?.close();
+    await server?.close();
     transport?.dispose();
     robot.dispose();
     io.err(`s2r emulate: ${(e as Error).message}\n`);
@@ -181,6 +200,7 @@ async function runRos2(rigName: string, args: ParsedArgs, io: CommandIO): Promis
     commandTimeoutMs,
     parameters: params.source,
     scheduling: realtime.scheduling,
+    ...(camera ? { camera: { imageTopic: camera.imageTopic, infoTopic: camera.infoTopic, encoding: rig.camera!.encoding, width: camera.config.intrinsics.width, height: camera.config.intrinsics.height, frameRate: camera.config.frameRate, latencyMs: camera.config.latency * 1000, lookSeed: seed ?? 0 } } : {}),
   };
   // Encoder zero counts mean nothing here: the robot publishes calibrated positions.
   const revealed = args.options.reveal ? { params: describeEmulatorParams(setup, params).params } : undefined;
@@ -188,13 +208,23 @@ async function runRos2(rigName: string, args: ParsedArgs, io: CommandIO): Promis
     io.out(JSON.stringify(revealed ? { ...ready, ...revealed } : ready) + "\n");
   } else {
     io.out(`s2r emulate: rig ${rig.name} as a ros2_control robot on ROS 2 (${transport.name}, domain ${transport.domainId}): ${server.stateTopic} at ${rate} Hz, volts on ${server.commandTopic}; parameters: ${params.source}${params.hidden && !revealed ? ", hidden (--reveal prints them)" : ""}\n`);
+    if (camera) io.out(`s2r emulate: camera ${camera.config.name} on ${camera.imageTopic} (${rig.camera!.encoding}, ${camera.config.intrinsics.width}x${camera.config.intrinsics.height} at ${camera.config.frameRate} Hz, ${(camera.config.latency * 1000).toFixed(0)} ms latency) and ${camera.infoTopic}; hidden look drawn by seed ${seed ?? 0}\n`);
     if (revealed) io.out(`${JSON.stringify(revealed, null, 2)}\n`);
   }
+  const servingSince = performance.now();
   await untilEndedOrInterrupted(server.ended, io.signal);
+  await camera?.close();
   await server.close();
   transport.dispose();
   robot.dispose();
   const s = robot.stats;
+  if (camera) {
+    const c = camera.stats;
+    const seconds = (performance.now() - servingSince) / 1000;
+    const report = { event: "stopped", camera: { published: c.published, triggered: c.triggered, dropped: c.dropped, late: c.late, rateHz: c.published / seconds, latencyMs: summarize(c.latencyMs), renderMs: summarize(c.renderMs) } };
+    if (args.options.json) io.out(JSON.stringify(report) + "\n");
+    io.err(`s2r emulate: camera: ${c.published} frames published (${report.camera.rateHz.toFixed(1)} Hz), ${c.dropped} dropped (renderer busy), ${c.late} later than the camera's latency; exposure to publication p50 ${report.camera.latencyMs.p50} ms, p99 ${report.camera.latencyMs.p99} ms; rendering p50 ${report.camera.renderMs.p50} ms, p99 ${report.camera.renderMs.p99} ms\n`);
+  }
   io.err(
     `s2r emulate: stopped; ${(s.physicsSteps * robot.plant.physicsDt).toFixed(1)} s simulated, ${s.skippedSteps} steps skipped (stalls), ${server.published} joint states published, ${s.commandsApplied} commands applied (${s.commandsClamped} clamped, ${s.commandsRejected} ignored), ${s.commandTimeouts} command timeouts\n`,
   );

@@ -30,6 +30,22 @@ export interface LoopPolicy {
   reset(): void;
 }
 
+/**
+ * Joints the policy sees through a camera instead of their encoders
+ * (camera-perception.ts). The loop hands it a copy of the read positions;
+ * it overwrites the perceived joints with the newest estimate (held between
+ * frames) or says why it cannot (a stale camera), which stops the robot
+ * like a stale joint state. Its time is the loop's `vision` figure.
+ */
+export interface LoopPerception {
+  /** Overwrites the perceived joints of `position`; returns a problem (stale camera) or undefined. */
+  observe(position: Float64Array): string | undefined;
+  /** After the cycle's write: logs what was seen this cycle (a new frame and its estimate). */
+  log(): void;
+  /** A new episode: forget held estimates and frame history. */
+  reset(): void;
+}
+
 /** A source of ticks: PeriodicTimer in real time, or LockstepTicker for simulated hardware. */
 export interface Ticker {
   waitNext(): Promise<TickInfo>;
@@ -104,6 +120,8 @@ export interface ControlLoopOptions {
   onCycle?: (cycle: CycleView) => boolean | void;
   /** Prefix of event messages, e.g. "episode 2". */
   label?: string;
+  /** Joints observed through a camera (the observation gets their estimate; logs and safety keep the encoders). */
+  perception?: LoopPerception;
 }
 
 export interface TimingFigures {
@@ -125,8 +143,8 @@ export interface LoopResult {
   /** Largest |command| written per actuator. */
   peakCommand: number[];
   interventions: Record<Intervention, number>;
-  /** Per-cycle figures in µs: wake-up lateness, time between wake-ups, read, inference (incl. observation and safety), write. */
-  timingMicros: { jitter: TimingFigures; period: TimingFigures; read: TimingFigures; infer: TimingFigures; write: TimingFigures };
+  /** Per-cycle figures in µs: wake-up lateness, time between wake-ups, read, vision (camera perception; NaN without), inference (incl. observation and safety), write. */
+  timingMicros: { jitter: TimingFigures; period: TimingFigures; read: TimingFigures; vision: TimingFigures; infer: TimingFigures; write: TimingFigures };
   /** What deactivate() could not confirm (hardware that reports it). */
   deactivateProblems: string[];
 }
@@ -143,6 +161,7 @@ export async function runControlLoop(o: ControlLoopOptions): Promise<LoopResult>
   const ticker: Ticker = o.ticker ?? new PeriodicTimer(o.periodSec);
   const periodMs = o.periodSec * 1000;
   const obs = new Float32Array(o.observation.size);
+  const perceived = new Float64Array(names.length);
   const prevAction = new Float32Array(nAct);
   const clipped = new Float32Array(nAct);
   const command = new Float64Array(nAct);
@@ -153,7 +172,7 @@ export async function runControlLoop(o: ControlLoopOptions): Promise<LoopResult>
   const actionLogged = new Float64Array(nAct);
   const peak = new Array<number>(nAct).fill(0);
   const counts: Record<Intervention, number> = { none: 0, clamped: 0, soft_zone: 0, braking: 0 };
-  const series = { jitter: new SampleSeries(o.maxCycles), period: new SampleSeries(o.maxCycles), read: new SampleSeries(o.maxCycles), infer: new SampleSeries(o.maxCycles), write: new SampleSeries(o.maxCycles) };
+  const series = { jitter: new SampleSeries(o.maxCycles), period: new SampleSeries(o.maxCycles), read: new SampleSeries(o.maxCycles), vision: new SampleSeries(o.perception ? o.maxCycles : 1), infer: new SampleSeries(o.maxCycles), write: new SampleSeries(o.maxCycles) };
   let lastIntervention: Intervention = "none";
   const monitor = new DeadlineMonitor(o.deadlines, o.periodSec);
   const retriesBefore = readRetriesOf(hw);
@@ -165,6 +184,7 @@ export async function runControlLoop(o: ControlLoopOptions): Promise<LoopResult>
 
   o.policy.reset();
   o.observation.reset();
+  o.perception?.reset();
   o.log.event("info", `${label}control loop started: ${(1 / o.periodSec).toFixed(1)} Hz, ${o.maxCycles} cycles, late-cycle limits: state at most ${(o.deadlines.staleStateSec * 1000).toFixed(0)} ms old, ${o.deadlines.maxConsecutiveLate} late in a row, ${(o.deadlines.missRate.maxFraction * 100).toFixed(1)} % over ${o.deadlines.missRate.windowSec} s`);
   try {
     for (let cycle = 0; cycle < o.maxCycles; cycle++) {
@@ -188,7 +208,20 @@ export async function runControlLoop(o: ControlLoopOptions): Promise<LoopResult>
         message = `cycle ${cycle}: ${staleProblem}`;
         break;
       }
-      o.observation.build(frame.position, prevAction, obs);
+      let observed = frame.position;
+      if (o.perception) {
+        perceived.set(frame.position);
+        const cameraProblem = o.perception.observe(perceived);
+        if (cameraProblem) {
+          // A stale camera is a stale state: nothing computed from it is written.
+          reason = "deadline_limit";
+          message = `cycle ${cycle}: ${cameraProblem}`;
+          break;
+        }
+        observed = perceived;
+      }
+      const tv = nowSec();
+      o.observation.build(observed, prevAction, obs);
       const out = o.policy.step(obs);
       const bad = o.actions.apply(out.action, clipped, command);
       if (bad >= 0) {
@@ -206,7 +239,7 @@ export async function runControlLoop(o: ControlLoopOptions): Promise<LoopResult>
       counts[intervention]++;
       for (let k = 0; k < nAct; k++) peak[k] = Math.max(peak[k]!, Math.abs(safe[k]!));
       const late = ticker.lockstep ? false : tick.missed || t3 - tick.due > o.periodSec;
-      const cause = lateCause({ scheduling: tick.woke - tick.due, read: t1 - t0, inference: t2 - t1, write: t3 - t2 });
+      const cause = lateCause({ scheduling: tick.woke - tick.due, read: t1 - t0, vision: tv - t1, inference: t2 - tv, write: t3 - t2 });
       const measuredPeriodMs = ticker.lockstep || Number.isNaN(prevWoke) ? periodMs : (tick.woke - prevWoke) * 1000;
       if (!ticker.lockstep) {
         series.jitter.push((tick.woke - tick.due) * 1e6);
@@ -214,12 +247,14 @@ export async function runControlLoop(o: ControlLoopOptions): Promise<LoopResult>
       }
       prevWoke = tick.woke;
       series.read.push((t1 - t0) * 1e6);
-      series.infer.push((t2 - t1) * 1e6);
+      if (o.perception) series.vision.push((tv - t1) * 1e6);
+      series.infer.push((t2 - tv) * 1e6);
       series.write.push((t3 - t2) * 1e6);
 
       // Logging, after the write.
       o.log.jointState({ name: names, position: frame.position, velocity: frame.velocity, effort: frame.effort });
       o.log.command(safe);
+      o.perception?.log();
       if (o.osi) for (let i = 0; i < osiPhysical.length; i++) osiPhysical[i] = o.osi.center[i]! + o.osi.halfRange[i]! * out.osi![i]!;
       obsLogged.set(obs);
       actionLogged.set(out.action);
@@ -229,7 +264,8 @@ export async function runControlLoop(o: ControlLoopOptions): Promise<LoopResult>
         periodMs: measuredPeriodMs,
         targetPeriodMs: periodMs,
         readMs: (t1 - t0) * 1000,
-        inferMs: (t2 - t1) * 1000,
+        visionMs: o.perception ? (tv - t1) * 1000 : NaN,
+        inferMs: (t2 - tv) * 1000,
         writeMs: (t3 - t2) * 1000,
         deadlineMissed: late,
         wakeLateMs: ticker.lockstep ? 0 : (tick.woke - tick.due) * 1000,
@@ -240,7 +276,7 @@ export async function runControlLoop(o: ControlLoopOptions): Promise<LoopResult>
         if (intervention !== "none") o.log.event("warn", `${label}safety: ${intervention} at cycle ${cycle} (commanded ${fmt(command)}, wrote ${fmt(safe)}; position ${fmt(frame.position)}, velocity ${fmt(frame.velocity)})`);
         lastIntervention = intervention;
       }
-      if (late) o.log.event("warn", `${label}late cycle ${cycle} (${cause}): write done ${((t3 - tick.due) * 1000).toFixed(2)} ms after the tick (period ${periodMs.toFixed(2)} ms; woke ${((tick.woke - tick.due) * 1000).toFixed(2)}, read ${((t1 - t0) * 1000).toFixed(2)}, inference ${((t2 - t1) * 1000).toFixed(2)}, write ${((t3 - t2) * 1000).toFixed(2)} ms)`);
+      if (late) o.log.event("warn", `${label}late cycle ${cycle} (${cause}): write done ${((t3 - tick.due) * 1000).toFixed(2)} ms after the tick (period ${periodMs.toFixed(2)} ms; woke ${((tick.woke - tick.due) * 1000).toFixed(2)}, read ${((t1 - t0) * 1000).toFixed(2)}, ${o.perception ? `vision ${((tv - t1) * 1000).toFixed(2)}, ` : ""}inference ${((t2 - tv) * 1000).toFixed(2)}, write ${((t3 - t2) * 1000).toFixed(2)} ms)`);
       // A log that cannot be written ends the motion at this cycle: the robot does not move unrecorded.
       const logError = o.log.error;
       if (logError) {
@@ -297,6 +333,7 @@ export async function runControlLoop(o: ControlLoopOptions): Promise<LoopResult>
       jitter: summarize(series.jitter),
       period: summarize(series.period),
       read: summarize(series.read),
+      vision: summarize(series.vision),
       infer: summarize(series.infer),
       write: summarize(series.write),
     },

@@ -75,12 +75,14 @@ export type DeadlinePolicy = Infer<typeof deadlinePolicySchema>;
 export const UNLIMITED_DEADLINES: DeadlineLimits = { recoveries: 0, staleStateSec: Infinity, maxConsecutiveLate: Number.MAX_SAFE_INTEGER, missRate: { windowSec: 1, maxFraction: 1 } };
 
 /** What made a cycle late: the part of the cycle that took longest. */
-export type LateCause = "scheduling" | "read" | "inference" | "write";
+export type LateCause = "scheduling" | "read" | "vision" | "inference" | "write";
 
 export interface CycleTimes {
   /** Wake-up lateness (woke - due), read, inference (incl. observation and safety) and write durations, s. */
   scheduling: number;
   read: number;
+  /** Perception of a camera frame (0 without a camera). */
+  vision?: number;
   inference: number;
   write: number;
 }
@@ -88,9 +90,10 @@ export interface CycleTimes {
 export function lateCause(t: CycleTimes): LateCause {
   let cause: LateCause = "scheduling";
   let worst = t.scheduling;
-  for (const k of ["read", "inference", "write"] as const) {
-    if (t[k] > worst) {
-      worst = t[k];
+  for (const k of ["read", "vision", "inference", "write"] as const) {
+    const d = t[k] ?? 0;
+    if (d > worst) {
+      worst = d;
       cause = k;
     }
   }
@@ -111,7 +114,7 @@ export interface DeadlineStats {
 }
 
 export function emptyDeadlineStats(): DeadlineStats {
-  return { lateCycles: 0, causes: { scheduling: 0, read: 0, inference: 0, write: 0 }, longestStaleSec: 0, longestLateRun: 0, readRetries: 0, recoveries: 0 };
+  return { lateCycles: 0, causes: { scheduling: 0, read: 0, vision: 0, inference: 0, write: 0 }, longestStaleSec: 0, longestLateRun: 0, readRetries: 0, recoveries: 0 };
 }
 
 /** Adds `b` into `a` (sessions summing their phases). */

@@ -10,7 +10,7 @@ import { BusSilenceError, HardwareError, type HardwareInterface } from "../hardw
 import type { SessionLog } from "../log/session-log.js";
 import type { Intervention } from "../safety.js";
 import type { RigConfig } from "../rigs/rig-config.js";
-import { deactivateProblemsOf, runControlLoop, type LoopPolicy, type LoopResult, type StopReason, type Ticker } from "./control-loop.js";
+import { deactivateProblemsOf, runControlLoop, type LoopPerception, type LoopPolicy, type LoopResult, type StopReason, type Ticker } from "./control-loop.js";
 import { createEpisodeScorer } from "./episode-scorer.js";
 import type { PolicyBinding } from "./policy-binding.js";
 import { implausiblePositions, rigSafetyLayer } from "./rig-safety.js";
@@ -28,6 +28,8 @@ export interface DeploySessionOptions {
   episodes: number;
   episodeSeconds: number;
   signal?: AbortSignal;
+  /** Joints seen through a camera (CameraPerception): their estimates replace the encoders in the observation. close() (its camera log's pending frames) runs before the session log closes. */
+  perception?: LoopPerception & { close?(): Promise<void> };
   /** Makes the tickers of the loop, homing and settle wait; default real time (PeriodicTimer). */
   ticker?: (periodSec: number) => Ticker;
   /** Skip homing and the settle wait (e.g. a simulated robot that starts at rest). */
@@ -173,6 +175,7 @@ export async function runDeploySession(o: DeploySessionOptions): Promise<DeployS
         signal: o.signal,
         osi: binding.osi,
         label: `episode ${ep}`,
+        perception: o.perception,
         onCycle: (c) => scorer.update(c.frame.position, c.frame.velocity, period, c.time),
       });
       const ranToEnd = r.reason === "completed" || r.reason === "task_ended";
@@ -232,6 +235,11 @@ export async function runDeploySession(o: DeploySessionOptions): Promise<DeployS
     log.event(fault ? "error" : "info", `deploy session ended (${reason}): ${message}`);
   } catch {
     /* closing below still tries to save what was logged */
+  }
+  try {
+    await o.perception?.close?.();
+  } catch (e) {
+    message += `; camera log: ${(e as Error).message}`;
   }
   try {
     await log.close();

@@ -113,7 +113,8 @@ float64 write_ms          # sending the command
 bool deadline_missed      # the cycle finished after its deadline
 float64 wake_late_ms      # how late the loop woke after the cycle's due time (scheduling)
 float64 stale_ms          # time since the previous fresh state, at this cycle's read; NaN: unknown
-string late_cause         # when late: the part that took longest (scheduling, read, inference, write); else empty`,
+string late_cause         # when late: the part that took longest (scheduling, read, vision, inference, write); else empty
+float64 vision_ms         # camera perception (frame to joint estimate); NaN: no camera`,
     [["builtin_interfaces/Time", TIME]],
   ),
 };

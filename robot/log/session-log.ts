@@ -93,6 +93,8 @@ export interface LoopTimingSample {
   periodMs: number;
   targetPeriodMs: number;
   readMs: number;
+  /** Camera perception, ms (default NaN: no camera). */
+  visionMs?: number;
   inferMs: number;
   writeMs: number;
   deadlineMissed: boolean;
@@ -267,6 +269,7 @@ export class SessionLog {
         wake_late_ms: sample.wakeLateMs ?? NaN,
         stale_ms: sample.staleMs ?? NaN,
         late_cause: sample.lateCause ?? "",
+        vision_ms: sample.visionMs ?? NaN,
       },
       t,
     );

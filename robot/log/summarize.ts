@@ -30,6 +30,8 @@ export interface TimingSummary {
   /** |period - target| */
   jitterMs: Percentiles;
   readMs: Percentiles;
+  /** Camera perception (logs with a camera; NaN figures otherwise). */
+  visionMs: Percentiles;
   inferMs: Percentiles;
   writeMs: Percentiles;
   deadlineMisses: number;
@@ -97,6 +99,7 @@ export async function summarizeSessionLog(file: string, options: SummarizeOption
   const jitter: number[] = [];
   const read: number[] = [];
   const infer: number[] = [];
+  const vision: number[] = [];
   const write: number[] = [];
   let target = NaN;
   let cycles = 0;
@@ -126,7 +129,7 @@ export async function summarizeSessionLog(file: string, options: SummarizeOption
         if (errors.length < maxErrors) errors.push({ t: m.logTime, v });
       }
     } else if (m.topic === TOPICS.timing && m.channel.schemaName === "s2r_msgs/msg/LoopTiming") {
-      const v = m.decode() as { cycle: number; period_ms: number; target_period_ms: number; read_ms: number; infer_ms: number; write_ms: number; deadline_missed: boolean; late_cause?: string; stale_ms?: number };
+      const v = m.decode() as { cycle: number; period_ms: number; target_period_ms: number; read_ms: number; infer_ms: number; write_ms: number; deadline_missed: boolean; late_cause?: string; stale_ms?: number; vision_ms?: number };
       if (v.late_cause) lateCauses[v.late_cause] = (lateCauses[v.late_cause] ?? 0) + 1;
       if (v.stale_ms !== undefined && Number.isFinite(v.stale_ms) && !(v.stale_ms <= longestStale)) longestStale = v.stale_ms;
       cycles++;
@@ -138,6 +141,7 @@ export async function summarizeSessionLog(file: string, options: SummarizeOption
         if (Number.isFinite(v.target_period_ms)) jitter.push(Math.abs(v.period_ms - v.target_period_ms));
       }
       if (Number.isFinite(v.read_ms)) read.push(v.read_ms);
+      if (v.vision_ms !== undefined && Number.isFinite(v.vision_ms)) vision.push(v.vision_ms);
       if (Number.isFinite(v.infer_ms)) infer.push(v.infer_ms);
       if (Number.isFinite(v.write_ms)) write.push(v.write_ms);
     }
@@ -189,6 +193,7 @@ export async function summarizeSessionLog(file: string, options: SummarizeOption
             targetPeriodMs: target,
             jitterMs: percentiles(jitter),
             readMs: percentiles(read),
+            visionMs: percentiles(vision),
             inferMs: percentiles(infer),
             writeMs: percentiles(write),
             deadlineMisses: misses,
@@ -268,6 +273,7 @@ export function formatSessionSummary(s: SessionSummary): string {
     lines.push(`  period  ${pct(t.periodMs)}`);
     lines.push(`  jitter  ${pct(t.jitterMs)}`);
     lines.push(`  read    ${pct(t.readMs)}`);
+    if (Number.isFinite(t.visionMs.p50)) lines.push(`  vision  ${pct(t.visionMs)}`);
     lines.push(`  infer   ${pct(t.inferMs)}`);
     lines.push(`  write   ${pct(t.writeMs)}`);
     const causes = Object.entries(t.lateCauses).map(([k, n]) => `${k} ${n}`);

@@ -77,6 +77,23 @@ const homeSchema = obj({
   timeoutSeconds: quantity("s", 10, { min: 0, exclusiveMin: true }),
 });
 
+/**
+ * The rig's camera as ROS 2 delivers it: which of the task's robot cameras it
+ * is, its topics, the encoding its driver publishes, and how old a frame may
+ * be before the loop counts the camera as stale (and stops the robot).
+ */
+const rigCameraSchema = obj({
+  /** Camera of the task's robot config (robot.cameras[].name); default: its first. */
+  name: optional(str(undefined)),
+  imageTopic: str("/camera/image_raw"),
+  infoTopic: str("/camera/camera_info"),
+  /** The encoding the camera driver publishes (the emulator publishes rgb8, bgr8 or mono8). */
+  encoding: oneOf(["rgb8", "bgr8", "mono8", "yuv422_yuy2"] as const, "rgb8"),
+  /** A frame received longer ago than this is stale: zero command, torque off, ms. */
+  latencyBudgetMs: quantity("ms", 100, { min: 0, exclusiveMin: true }),
+  frameId: str("camera"),
+});
+
 const rigSchema = obj({
   schema: int(undefined, { min: 1 }),
   name: str(undefined, "the robot's name, as policy manifests name it"),
@@ -129,6 +146,8 @@ const rigSchema = obj({
     commandTopic: str(undefined),
     jointNames: arrayOf(str(undefined), undefined, { minLength: 1 }),
   }),
+  /** Absent: the rig has no camera. */
+  camera: optional(rigCameraSchema),
 });
 
 export type RigDevice = Infer<typeof deviceSchema>;
@@ -136,6 +155,7 @@ export type RigGuard = Infer<typeof guardSchema>;
 export type RigHome = Infer<typeof homeSchema>;
 export type RigSettle = Infer<typeof settleSchema>;
 export type RigConfig = Infer<typeof rigSchema>;
+export type RigCamera = Infer<typeof rigCameraSchema>;
 
 /** Control tables the runtime knows, by the model name a rig file uses. */
 export const SUPPORTED_MODELS = ["XM430-W350"] as const;

@@ -1,5 +1,10 @@
 import { CHANNEL_ORDERS, TEXTURE_FAMILIES } from "./visual-params.js";
 
+/** An absolute uniform randomization entry (visual specs are lists of these). */
+export function uniformEntry(target: string, low: number, high: number, when: "episode" | "step" = "episode") {
+  return { target, distribution: "uniform" as const, mode: "absolute" as const, low, high, when };
+}
+
 /**
  * Heavy visual randomization in the manner of Tobin et al. 2017: any colour
  * and texture on every link and on the backdrop, distractor shapes, light
@@ -9,7 +14,7 @@ import { CHANNEL_ORDERS, TEXTURE_FAMILIES } from "./visual-params.js";
  * default randomization appends this to its dynamics entries.
  */
 export function heavyVisualRandomization(links: readonly string[], camera: string) {
-  const u = (target: string, low: number, high: number, when: "episode" | "step" = "episode") => ({ target, distribution: "uniform" as const, mode: "absolute" as const, low, high, when });
+  const u = uniformEntry;
   const choice = (target: string, choices: readonly string[]) => ({ target, distribution: "choice" as const, mode: "absolute" as const, choices: [...choices] });
   const surface = (prefix: string, scale: [number, number]) => [
     u(`${prefix}.hue`, 0, 360),

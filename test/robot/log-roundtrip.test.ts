@@ -105,6 +105,7 @@ test("a session with every channel reads back with our reader: values, metadata,
     wake_late_ms: 0.05,
     stale_ms: 2.4,
     late_cause: "read",
+    vision_ms: NaN,
   });
   const events = byTopic.get(TOPICS.events)!.map((m) => m.decode());
   assert.deepEqual(
