@@ -33,6 +33,7 @@ test("the standard schemas parse with all their dependencies, in the layout Foxg
     "float64 wake_late_ms",
     "float64 stale_ms",
     "string late_cause",
+    "float64 vision_ms",
   ]);
   // Dependencies are delimited by exactly 80 '=' and "MSG: pkg/Type".
   for (const s of [JOINT_STATE_SCHEMA, FLOAT64_MULTI_ARRAY_SCHEMA, LOG_SCHEMA, POLICY_STEP_SCHEMA, LOOP_TIMING_SCHEMA]) {
