@@ -23,6 +23,7 @@ export const COMMANDS: CommandEntry[] = [
   { name: "bench", summary: "Run benchmarks and print their figures as JSON (sim, ...; all)", load: async () => (await import("./bench.js")).command },
   { name: "record", summary: "Record ROS 2 topics (camera images, joint states) into an MCAP file, as durable as a session log", load: async () => (await import("./record.js")).command },
   { name: "vision train", summary: "Train the perception network (camera frames -> joint angles) on randomized renders made during training", load: async () => (await import("./vision-train.js")).command },
+  { name: "vision record-sim", summary: "Write a simulated camera session (MCAP: images, camera_info, joint states) with a look outside the training randomization, for vision eval", load: async () => (await import("./vision-record-sim.js")).command },
   { name: "vision eval", summary: "Angle error of a perception model on a recording labelled by encoders, and its camera_info checked against the model's", load: async () => (await import("./vision-eval.js")).command },
   { name: "log summary", summary: "Summarize a session log (.mcap): kind, metadata, duration, message rates, events, loop timing, truncation", load: async () => (await import("./log-summary.js")).command },
   { name: "dxl scan", summary: "Ping every ID on a Dynamixel bus and list the devices that answer", load: async () => (await import("./dxl-scan.js")).command },

@@ -185,6 +185,8 @@ export async function trainVision(o: VisionTrainOptions): Promise<VisionTrainRes
         validate();
         nextVal += t.validateEvery;
       }
+      // Let signals (Ctrl-C) and worker messages through between steps: the step itself is synchronous.
+      await new Promise((r) => setImmediate(r));
       const batch = await pending;
       const after = state.frames + batch.rows;
       pending = after < t.totalFrames && !o.signal?.aborted ? pool.next(Math.min(t.batchSize, t.totalFrames - after)) : undefined;
