@@ -29,7 +29,6 @@ export function novelLook(camera: string) {
     u("visual.light.intensity", 1.25, 1.5),
     u("visual.light.ambient", 0.65, 0.8),
     u("visual.background.value", 0.02, 0.08),
-    u("visual.background.saturation", 0, 0.3),
     u(`${c}.gamma`, 1.7, 2.0),
     u(`${c}.contrast`, 1.35, 1.5),
     u(`${c}.noise`, 0.05, 0.07, "step"),
