@@ -1,4 +1,4 @@
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../../common/atomic-file.js";
 import { canonicalJson, sha256Hex } from "../../common/hash.js";
@@ -121,6 +121,12 @@ export function batchErrors(net: PerceptionNet, batch: LabelledBatch, chunk = 64
   return errors;
 }
 
+/** A metrics.csv row; figures missing from a row read back from JSON (null) are written as NaN. */
+const csvRow = (r: VisionHistoryRow) => {
+  const f = (v: number | null, fmt: (x: number) => string) => (typeof v === "number" && Number.isFinite(v) ? fmt(v) : "NaN");
+  return `${r.frames},${f(r.seconds, (x) => x.toFixed(1))},${f(r.framesPerSec, (x) => x.toFixed(1))},${f(r.learningRate, (x) => x.toExponential(3))},${f(r.trainLoss, (x) => x.toExponential(4))},${r.valRmseDeg.map((v) => f(v, (x) => x.toFixed(3))).join(",")}\n`;
+};
+
 const rmseDeg = (e: Float64Array) => Math.sqrt(e.reduce((s, x) => s + x * x, 0) / Math.max(1, e.length)) * (180 / Math.PI);
 
 export async function trainVision(o: VisionTrainOptions): Promise<VisionTrainResult> {
@@ -140,7 +146,8 @@ export async function trainVision(o: VisionTrainOptions): Promise<VisionTrainRes
     Object.assign(state, { frames: o.resume.frames, updates: o.resume.updates, wallSeconds: o.resume.wallSeconds, segment: o.resume.segment + 1, history: [...o.resume.history] });
   }
   const metricsFile = join(outDir, "metrics.csv");
-  if (!o.resume || !existsSync(metricsFile)) writeFileSync(metricsFile, `frames,seconds,frames_per_sec,learning_rate,train_loss,${config.network.joints.map((j) => `val_rmse_deg_${j}`).join(",")}\n`);
+  // On resume the file is rewritten from the checkpoint's history: rows logged after the checkpoint belong to a lost segment.
+  writeFileAtomic(metricsFile, `frames,seconds,frames_per_sec,learning_rate,train_loss,${config.network.joints.map((j) => `val_rmse_deg_${j}`).join(",")}\n${state.history.map(csvRow).join("")}`);
 
   const validation = await framePool(taskName, config, t.seed, FRAME_STREAMS.validation, 0);
   const valSet = await validation.next(t.validationFrames);
@@ -165,7 +172,7 @@ export async function trainVision(o: VisionTrainOptions): Promise<VisionTrainRes
     framesPerSec = windowFrames > 0 ? windowFrames / ((now - windowStart) / 1000) : framesPerSec;
     const row: VisionHistoryRow = { frames: state.frames, seconds: secondsNow(), framesPerSec, learningRate: adam.lr, trainLoss: windowSteps ? windowLoss / windowSteps : NaN, valRmseDeg: lastVal };
     state.history.push(row);
-    appendFileSync(metricsFile, `${row.frames},${row.seconds.toFixed(1)},${row.framesPerSec.toFixed(1)},${row.learningRate.toExponential(3)},${row.trainLoss.toExponential(4)},${row.valRmseDeg.map((v) => v.toFixed(3)).join(",")}\n`);
+    appendFileSync(metricsFile, csvRow(row));
     windowFrames = 0; windowLoss = 0; windowSteps = 0; windowStart = now;
   };
   const save = () => {

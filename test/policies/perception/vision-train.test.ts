@@ -58,6 +58,9 @@ test("--resume continues from the checkpoint (frames, optimizer steps, history) 
   assert.ok(b.history.length > a.history.length);
   assert.equal((b.optimizer as { step: number }).step, a.updates + 16);
   assert.notDeepEqual(b.network, a.network);
+  // metrics.csv holds exactly the checkpoint's history (no rows of a segment lost after a checkpoint).
+  const rows = readFileSync(join(out, "metrics.csv"), "utf8").trim().split("\n").slice(1).map((l) => Number(l.split(",")[0]));
+  assert.deepEqual(rows, b.history.map((h) => h.frames));
 });
 
 test("the exported vision.onnx matches the in-process network within 1e-4 over 1000 randomized renders", async () => {
