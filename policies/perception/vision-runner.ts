@@ -6,6 +6,7 @@ import { Progress } from "../../common/progress.js";
 import { linePlot, writeHtmlReport } from "../../common/report/index.js";
 import { ConfigError } from "../../common/schema.js";
 import { getTask } from "../../sim/tasks/registry.js";
+import { setupTask } from "../../sim/env/sim-env.js";
 import { LabelledFramePool, type LabelledBatch } from "../../sim/render/labelled-frame-pool.js";
 import { encodePng } from "../../sim/render/png.js";
 import { wrapAngle } from "../../sim/physics/math.js";
@@ -78,7 +79,8 @@ export interface VisionTrainResult {
 export function resolveVisionTrainConfig(taskName: string, partial: unknown, path = "config"): VisionTrainConfig {
   const config = parseVisionTrainConfig(partial, path);
   const task = getTask(taskName);
-  task.configSchema.parse(config.task, `${path}.task`);
+  // Binding the task's randomization to its tables checks every target (with near-name suggestions) before any worker starts.
+  setupTask(task, task.configSchema.parse(config.task, `${path}.task`));
   if (config.network.joints.length === 0) throw new ConfigError(`${path}.network.joints`, "no joints to estimate");
   return config;
 }
