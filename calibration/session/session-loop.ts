@@ -37,6 +37,13 @@ export interface Phase {
    * is still written).
    */
   step(frame: JointStateFrame, seconds: number, command: Float64Array): boolean;
+  /**
+   * After a recovery (torque was off, the hardware re-activated): a phase whose
+   * data must be contiguous (an excitation the fit replays) starts over; the
+   * loop restarts the phase's clock and logs it as started again, so readers
+   * of the log take the last run. Without it the phase resumes where it was.
+   */
+  restart?(): void;
 }
 
 /** The session was interrupted (Ctrl-C / SIGTERM): io.signal fired. */
@@ -202,6 +209,12 @@ export class SessionLoop {
         if (!this.recoverable(e, monitor)) throw e;
         await this.recover(phase, e as Error, monitor);
         prevWoke = NaN;
+        if (phase.restart) {
+          phase.restart();
+          start = NaN;
+          cycles = 0;
+          log.event("info", `${phase.name}: started again after the recovery (the run before it is incomplete)`);
+        }
         continue;
       }
       if (done) break;
