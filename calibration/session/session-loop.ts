@@ -19,6 +19,7 @@ import { addDeadlineStats, DeadlineMonitor, emptyDeadlineStats, lateCause, type 
 import type { SafetyLayer } from "../../robot/safety.js";
 import { nowSec, PeriodicTimer } from "../../robot/timing.js";
 import { BusSilenceError } from "../../robot/hardware/interface.js";
+import { warmUp } from "../../robot/control/warm-up.js";
 import { SampleRecorder } from "./sample-recorder.js";
 
 export interface Phase {
@@ -125,6 +126,26 @@ export class SessionLoop {
   sessionSeconds(stamp: number): number {
     if (Number.isNaN(this.sessionStart)) this.sessionStart = stamp;
     return stamp - this.sessionStart;
+  }
+
+  /**
+   * Untimed cycles with torque off before the session's first timed one, so
+   * that cycle is not late from V8 compiling the read path and cold caches
+   * (robot/control/warm-up.ts): reads, and a zero command through the safety
+   * layer; nothing written, nothing recorded.
+   */
+  async warmUp(): Promise<void> {
+    const { hardware, log, safety, signal, periodSec, deadlines } = this.o;
+    await warmUp({
+      hardware,
+      periodSec,
+      ticker: this.o.ticker?.(periodSec),
+      retryForSec: deadlines.staleStateSec,
+      log,
+      label: log.session,
+      signal,
+      body: (f) => void safety.filter(this.zero, f.position, f.velocity, this.safe, 0),
+    });
   }
 
   /** An event in the session's log (findings, status). */

@@ -108,6 +108,7 @@ export async function runSysidRecord(o: SysidRecordOptions): Promise<SysidRecord
     await refuseOnImplausiblePositions(hw, rig);
     const signal = defaultExcitation({ seconds: o.seconds, controlDt: ch.controlDt, amplitude, seed: o.seed });
     log.event("info", `sysid record on ${rig.name}: ${signal.length} steps of ${ch.controlDt} s (chirp then PRBS, ${amplitude} V peak, seed ${o.seed}), travel kept within +-1.5 rad, voltage limit ${limit} V`);
+    await loop.warmUp();
     await hw.activate();
     const home = rig.episodes.home;
     if (home && home.joint === ch.theta) {

@@ -7,7 +7,7 @@ import { setupTask } from "../../sim/env/sim-env.js";
 import { getTask } from "../../sim/tasks/registry.js";
 import { SimHardware } from "../../robot/hardware/sim-hardware.js";
 import { BusSilenceError } from "../../robot/hardware/interface.js";
-import { silentAt } from "./silent-bus.js";
+import { silentAt } from "../robot/silent-bus.js";
 import { SessionLog } from "../../robot/log/session-log.js";
 import { LockstepTicker } from "../../robot/control/control-loop.js";
 import { TIMING_TOLERANT } from "../../robot/control/deadline-policy.js";

@@ -17,7 +17,7 @@ import { SimHardware } from "../../robot/hardware/sim-hardware.js";
 import { SessionLog } from "../../robot/log/session-log.js";
 import { readSessionLog } from "../../robot/log/read-session-log.js";
 import { loadRigConfig, type RigConfig } from "../../robot/rigs/rig-config.js";
-import { silentAt } from "./silent-bus.js";
+import { silentAt } from "../robot/silent-bus.js";
 import { runSysidRecord } from "../../calibration/session/sysid-record-session.js";
 import { readSysidLog } from "../../calibration/session/log-dataset.js";
 import { sysidChannels } from "../../calibration/session/sysid-channels.js";
