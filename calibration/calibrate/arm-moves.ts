@@ -2,9 +2,10 @@
  * The slow arm moves of a calibration, as session phases (session-loop.ts):
  *
  * - `seekStop`: towards a hard stop until the stall detector sees the arm
- *   pressed against it; creeps over the last stretch when the stop's position
- *   is expected; gives up (ProcedureFailedError) past the point where a stop
- *   had to be.
+ *   pressed against it; when the stop's position is expected, cruises near
+ *   the cut speed while far from it and brakes to creep over the last
+ *   stretch (approachSpeed); gives up (ProcedureFailedError) past the point
+ *   where a stop had to be.
  * - `backOff`: a short way back from the stop, then to rest, so the arm is
  *   not left pressing on it.
  * - `moveTo`: to a position, with a speed profile that brakes in time.
@@ -150,8 +151,7 @@ export function seekStop(o: SeekStopOptions): Phase & { result: SeekStopResult }
       } else if (travelled > o.maxTravel) {
         throw new ProcedureFailedError(`no ${side} stop of ${o.arm.joint} within ${o.maxTravel.toFixed(2)} rad of travel (is the stop missing, or the arm slipping on its shaft?)`);
       }
-      const creeping = o.expected !== undefined && (s.position - o.expected) * o.direction >= -m.creepZone;
-      const volts = s.drive(o.direction * (creeping ? m.creepSpeed : o.speed));
+      const volts = s.drive(o.direction * (o.expected === undefined ? o.speed : approachSpeed(m, o.speed, (o.expected - s.position) * o.direction)));
       if (s.servo.cut) result.cuts++;
       const found = stall.update(seconds, volts, s.speed, s.position);
       if (found) {
@@ -163,6 +163,19 @@ export function seekStop(o: SeekStopOptions): Phase & { result: SeekStopResult }
       return false;
     },
   };
+}
+
+/**
+ * Speed target towards an expected stop `remaining` rad away: `cruise` while
+ * far, then down at the move's acceleration so the arm is at creepSpeed when
+ * it enters the creep zone (which covers where the stop may really be), so
+ * most of the travel runs near the cut speed and only the last stretch
+ * creeps.
+ */
+export function approachSpeed(m: CalibrateMotion, cruise: number, remaining: number): number {
+  const beforeCreep = remaining - m.creepZone;
+  if (beforeCreep <= 0) return m.creepSpeed;
+  return Math.min(cruise, Math.sqrt(m.creepSpeed * m.creepSpeed + 2 * m.acceleration * beforeCreep));
 }
 
 export interface BackOffOptions {

@@ -79,6 +79,7 @@ export async function runCalibrateProcedure(o: CalibrateProcedureOptions): Promi
   const period = loop.periodSec;
   const stops: StopMeasurement[] = [];
 
+  await loop.warmUp();
   if (plan.stops.length) {
     await hw.activate();
     for (const arm of plan.stops) {

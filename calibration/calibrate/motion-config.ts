@@ -17,13 +17,23 @@ export const calibrateMotionSchema = obj({
   speedLimit: quantity("rad/s", 0.5, { min: 0, exclusiveMin: true }),
   /** Above this measured speed the voltage is cut to 0 at once (a margin under speedLimit for one period of latency), rad/s. */
   cutSpeed: quantity("rad/s", 0.42, { min: 0, exclusiveMin: true }),
-  /** Speed while looking for the first stop, whose position is unknown, rad/s. */
-  seekSpeed: quantity("rad/s", 0.3, { min: 0, exclusiveMin: true }),
-  /** Speed across the travel once one stop is known, rad/s. */
-  cruiseSpeed: quantity("rad/s", 0.35, { min: 0, exclusiveMin: true }),
+  /**
+   * Speed while looking for the first stop, rad/s. Its position is unknown (the
+   * arm may start anywhere within its travel, right at a stop included), so the
+   * search may meet it at any moment: at this speed, an order of magnitude
+   * below the rig page's 4 rad/s, and pressed with at most maxVolts.
+   */
+  seekSpeed: quantity("rad/s", 0.34, { min: 0, exclusiveMin: true }),
+  /**
+   * Speed across the travel once one stop is known, rad/s: near the cut speed,
+   * leaving room for the speed loop's overshoot (about 0.04 rad/s on the rig
+   * page's weakest, stickiest unit in simulation).
+   */
+  cruiseSpeed: quantity("rad/s", 0.37, { min: 0, exclusiveMin: true }),
   /** Speed for the last `creepZone` before an expected stop, and for backing off: a gentle touch kicks the pendulum less, rad/s. */
   creepSpeed: quantity("rad/s", 0.1, { min: 0, exclusiveMin: true }),
-  creepZone: quantity("rad", 0.3, { min: 0 }),
+  /** The stretch before an expected stop covered at creepSpeed: where the stop may be (travelTolerance) and a margin; the arm brakes to creepSpeed before it. */
+  creepZone: quantity("rad", 0.2, { min: 0 }),
   /** Rate at which the speed target changes, rad/s² (abrupt starts and stops set the pendulum swinging). */
   acceleration: quantity("rad/s^2", 0.6, { min: 0, exclusiveMin: true }),
   /** Speed loop: volts per rad/s of speed error, and volts per rad of integrated error. */
@@ -84,6 +94,7 @@ export function calibrateMotion(overrides: CalibrateMotionOverrides = {}, path =
   const faster = (["seekSpeed", "cruiseSpeed", "creepSpeed"] as const).find((k) => !(m[k] < m.cutSpeed));
   if (faster) throw new ConfigError(at(faster), `${m[faster]} rad/s must be below cutSpeed ${m.cutSpeed} rad/s`);
   if (!(m.cutSpeed < m.speedLimit)) throw new ConfigError(at("cutSpeed"), `${m.cutSpeed} rad/s must be below speedLimit ${m.speedLimit} rad/s`);
+  if (m.creepZone < m.travelTolerance) throw new ConfigError(at("creepZone"), `${m.creepZone} rad must be at least travelTolerance ${m.travelTolerance} rad: the second stop may be that far before where the rig's travel puts it, and must be met creeping`);
   if (!(m.stallVolts < m.maxVolts)) throw new ConfigError(at("stallVolts"), `${m.stallVolts} V must be below maxVolts ${m.maxVolts} V, or a stall could never be seen`);
   return m;
 }

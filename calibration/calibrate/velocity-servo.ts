@@ -65,7 +65,10 @@ export class VelocityServo {
       }
     }
     const error = target - measured;
-    this.integral += m.ki * error * dt;
+    // A stuck arm (pressed on a stop, or held by friction) gets its push raised at the slew
+    // limit: at creep speed, ki × error alone takes seconds to reach the stall voltage.
+    const stuck = target !== 0 && Math.abs(measured) <= m.stallSpeed;
+    this.integral += stuck ? Math.sign(target) * Math.max(Math.abs(m.ki * error), m.slewVoltsPerSec) * dt : m.ki * error * dt;
     let v = m.kp * error + this.integral;
     v = Math.max(-m.maxVolts, Math.min(m.maxVolts, v));
     // Only a growing |voltage| is slew-limited: easing off is always immediate.

@@ -49,6 +49,12 @@ export async function readSysidLog(file: string, ch: SysidChannels): Promise<Sys
       if (m.topic === TOPICS.events) {
         const msg = String(m.decode().msg);
         if (msg.startsWith(`${EXCITATION_PHASE}: started`)) {
+          // Started again after a recovery: the samples before are an incomplete run; the fit takes the last.
+          for (const a of [t, volts, theta, alpha, current]) a.length = 0;
+          pending = undefined;
+          t0 = undefined;
+          dropped = 0;
+          complete = false;
           inside = true;
           started = true;
         } else if (msg.startsWith(`${EXCITATION_PHASE}: done`)) {

@@ -19,6 +19,7 @@ import { addDeadlineStats, DeadlineMonitor, emptyDeadlineStats, lateCause, type 
 import type { SafetyLayer } from "../../robot/safety.js";
 import { nowSec, PeriodicTimer } from "../../robot/timing.js";
 import { BusSilenceError } from "../../robot/hardware/interface.js";
+import { warmUp } from "../../robot/control/warm-up.js";
 import { SampleRecorder } from "./sample-recorder.js";
 
 export interface Phase {
@@ -37,6 +38,13 @@ export interface Phase {
    * is still written).
    */
   step(frame: JointStateFrame, seconds: number, command: Float64Array): boolean;
+  /**
+   * After a recovery (torque was off, the hardware re-activated): a phase whose
+   * data must be contiguous (an excitation the fit replays) starts over; the
+   * loop restarts the phase's clock and logs it as started again, so readers
+   * of the log take the last run. Without it the phase resumes where it was.
+   */
+  restart?(): void;
 }
 
 /** The session was interrupted (Ctrl-C / SIGTERM): io.signal fired. */
@@ -118,6 +126,26 @@ export class SessionLoop {
   sessionSeconds(stamp: number): number {
     if (Number.isNaN(this.sessionStart)) this.sessionStart = stamp;
     return stamp - this.sessionStart;
+  }
+
+  /**
+   * Untimed cycles with torque off before the session's first timed one, so
+   * that cycle is not late from V8 compiling the read path and cold caches
+   * (robot/control/warm-up.ts): reads, and a zero command through the safety
+   * layer; nothing written, nothing recorded.
+   */
+  async warmUp(): Promise<void> {
+    const { hardware, log, safety, signal, periodSec, deadlines } = this.o;
+    await warmUp({
+      hardware,
+      periodSec,
+      ticker: this.o.ticker?.(periodSec),
+      retryForSec: deadlines.staleStateSec,
+      log,
+      label: log.session,
+      signal,
+      body: (f) => void safety.filter(this.zero, f.position, f.velocity, this.safe, 0),
+    });
   }
 
   /** An event in the session's log (findings, status). */
@@ -202,6 +230,12 @@ export class SessionLoop {
         if (!this.recoverable(e, monitor)) throw e;
         await this.recover(phase, e as Error, monitor);
         prevWoke = NaN;
+        if (phase.restart) {
+          phase.restart();
+          start = NaN;
+          cycles = 0;
+          log.event("info", `${phase.name}: started again after the recovery (the run before it is incomplete)`);
+        }
         continue;
       }
       if (done) break;

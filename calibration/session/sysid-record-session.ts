@@ -63,6 +63,8 @@ export interface SysidRecordStats {
   /** Cycles in which the safety layer changed the command. */
   safetyInterventions: number;
   homed: boolean;
+  /** Times the excitation started over after a recovery from a timing fault (the log's last run is the data). */
+  restarts: number;
 }
 
 export interface SysidRecordResult {
@@ -99,13 +101,14 @@ export async function runSysidRecord(o: SysidRecordOptions): Promise<SysidRecord
   const theta = hw.jointNames.indexOf(ch.theta);
   const alpha = hw.jointNames.indexOf(ch.alpha);
   const motor = hw.commandNames.indexOf(ch.actuator);
-  const stats: SysidRecordStats = { samples: 0, seconds: 0, peakVolts: 0, peakTheta: 0, peakAlpha: 0, rmsCurrent: 0, safetyInterventions: 0, homed: false };
+  const stats: SysidRecordStats = { samples: 0, seconds: 0, peakVolts: 0, peakTheta: 0, peakAlpha: 0, rmsCurrent: 0, safetyInterventions: 0, homed: false, restarts: 0 };
 
   const { end } = await guardSession(hw, log, async () => {
     if (o.preflight) await o.preflight();
     await refuseOnImplausiblePositions(hw, rig);
     const signal = defaultExcitation({ seconds: o.seconds, controlDt: ch.controlDt, amplitude, seed: o.seed });
     log.event("info", `sysid record on ${rig.name}: ${signal.length} steps of ${ch.controlDt} s (chirp then PRBS, ${amplitude} V peak, seed ${o.seed}), travel kept within +-1.5 rad, voltage limit ${limit} V`);
+    await loop.warmUp();
     await hw.activate();
     const home = rig.episodes.home;
     if (home && home.joint === ch.theta) {
@@ -117,6 +120,7 @@ export async function runSysidRecord(o: SysidRecordOptions): Promise<SysidRecord
     }
     const keeper = new TravelKeeper({ controlDt: ch.controlDt, maxVolts: limit });
     let k = 0;
+    let restarts = 0;
     let sumI2 = 0;
     let currentSamples = 0;
     const before = { ...safety.counts };
@@ -138,6 +142,14 @@ export async function runSysidRecord(o: SysidRecordOptions): Promise<SysidRecord
         k++;
         return k >= signal.length;
       },
+      // The fit replays contiguous commands: after a bus silence (torque went off) the excitation plays again from its start.
+      restart() {
+        k = 0;
+        sumI2 = 0;
+        currentSamples = 0;
+        keeper.reset();
+        restarts++;
+      },
     };
     o.onStatus?.(`exciting for ${o.seconds} s`);
     try {
@@ -145,6 +157,7 @@ export async function runSysidRecord(o: SysidRecordOptions): Promise<SysidRecord
       stats.seconds = r.seconds;
     } finally {
       stats.samples = k;
+      stats.restarts = restarts;
       stats.rmsCurrent = currentSamples ? Math.sqrt(sumI2 / currentSamples) : NaN;
       stats.safetyInterventions = (["clamped", "soft_zone", "braking"] as const).reduce((s, c) => s + safety.counts[c] - before[c], 0);
       const cmd = loop.recorder.command(ch.actuator);

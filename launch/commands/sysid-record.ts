@@ -113,7 +113,7 @@ export const command: Command = {
       if (args.options.json) io.out(JSON.stringify({ outcome: r.end.outcome, message: r.end.message, log: log.file, ...s, deadlineStats: r.loop.deadlineStats }) + "\n");
       else if (r.end.outcome === "completed") {
         io.out(
-          `s2r sysid record: ${s.samples} samples (${s.seconds.toFixed(1)} s); peak ${s.peakVolts.toFixed(2)} V, arm within ${s.peakTheta.toFixed(3)} rad, pendulum up to ${s.peakAlpha.toFixed(3)} rad, RMS current ${s.rmsCurrent.toFixed(3)} A, ${s.safetyInterventions} safety interventions; log ${log.file}\n`,
+          `s2r sysid record: ${s.samples} samples (${s.seconds.toFixed(1)} s); peak ${s.peakVolts.toFixed(2)} V, arm within ${s.peakTheta.toFixed(3)} rad, pendulum up to ${s.peakAlpha.toFixed(3)} rad, RMS current ${s.rmsCurrent.toFixed(3)} A, ${s.safetyInterventions} safety interventions${s.restarts ? `; the excitation started over ${s.restarts} time(s) after the bus fell silent (the log's last run is the data)` : ""}; log ${log.file}\n`,
         );
       }
       if (r.end.outcome !== "completed") io.err(`s2r sysid record: ${r.end.outcome}: ${r.end.message}; ${s.samples} excitation samples logged in ${log.file}\n`);

@@ -59,12 +59,18 @@ function limitsSchema(d: LimitDefaults) {
  * in it; what it tolerates little is a loop late again and again (4 in a
  * row, 10 % over 2 s). Calibration moves at a few tenths of a rad/s under a
  * speed loop: 90 ms moves the arm by under 0.05 rad, and long runs of late
- * cycles change nothing. Identification drives larger voltages: between.
+ * cycles change nothing. A bus silence costs it a recovery of about 0.3 s
+ * and nothing else (the phase resumes; each move's time limit still bounds a
+ * bus that keeps failing, and a failed re-activation ends the session): 10.
+ * Identification drives larger voltages: between; it recovers like
+ * calibration, but its excitation plays again from the start (the fit
+ * replays contiguous commands; session-loop.ts `restart`), so each recovery
+ * costs the excitation's length: 3.
  */
 export const deadlinePolicySchema = obj({
   deploy: limitsSchema({ recoveries: 2, staleStateSec: 0.08, maxConsecutiveLate: 4, windowSec: 2, maxFraction: 0.1 }),
-  calibrate: limitsSchema({ recoveries: 3, staleStateSec: 0.09, maxConsecutiveLate: 25, windowSec: 5, maxFraction: 0.5 }),
-  sysid: limitsSchema({ recoveries: 0, staleStateSec: 0.09, maxConsecutiveLate: 10, windowSec: 5, maxFraction: 0.25 }),
+  calibrate: limitsSchema({ recoveries: 10, staleStateSec: 0.09, maxConsecutiveLate: 25, windowSec: 5, maxFraction: 0.5 }),
+  sysid: limitsSchema({ recoveries: 3, staleStateSec: 0.09, maxConsecutiveLate: 10, windowSec: 5, maxFraction: 0.25 }),
   finetune: limitsSchema({ recoveries: 0, staleStateSec: 0.08, maxConsecutiveLate: 4, windowSec: 2, maxFraction: 0.1 }),
 });
 

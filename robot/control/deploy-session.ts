@@ -16,6 +16,7 @@ import type { PolicyBinding } from "./policy-binding.js";
 import { implausiblePositions, rigSafetyLayer } from "./rig-safety.js";
 import { homeJoint, waitUntilStill } from "./settle.js";
 import { warmingTimer, type WarmablePolicy } from "./warm-policy.js";
+import { warmUp } from "./warm-up.js";
 
 export interface DeploySessionOptions {
   hardware: HardwareInterface;
@@ -130,6 +131,35 @@ export async function runDeploySession(o: DeploySessionOptions): Promise<DeployS
     return { settleSeconds };
   };
 
+  /**
+   * Before the first episode, the loop's work untimed with torque off (read,
+   * observation, policy step, safety filter; no write), so episode 1's first
+   * timed cycle does not pay for V8 compiling it (warm-up.ts). The loop
+   * resets the policy and the observation when it starts.
+   */
+  let warmed = false;
+  const warmUpLoop = async () => {
+    const obs = new Float32Array(binding.observation.size);
+    const noAction = new Float32Array(binding.actions.size);
+    const clipped = new Float32Array(binding.actions.size);
+    const command = new Float64Array(binding.actions.size);
+    const safe = new Float64Array(binding.actions.size);
+    await warmUp({
+      hardware: hw,
+      periodSec: period,
+      ticker: loopTicker(period),
+      retryForSec: deadlines.staleStateSec,
+      log,
+      label: "deploy",
+      signal: o.signal,
+      body: (frame) => {
+        binding.observation.build(frame.position, noAction, obs);
+        binding.actions.apply(o.policy.step(obs).action, clipped, command);
+        safety.filter(command, frame.position, frame.velocity, safe, 0);
+      },
+    });
+  };
+
   log.event("info", `deploy on ${hw.name}: ${o.episodes} episode(s) of ${o.episodeSeconds} s at ${(1 / period).toFixed(1)} Hz`);
   try {
     let recoveries = 0;
@@ -158,6 +188,10 @@ export async function runDeploySession(o: DeploySessionOptions): Promise<DeployS
         break;
       }
       const settleSeconds = prepared.settleSeconds;
+      if (!warmed) {
+        await warmUpLoop();
+        warmed = true;
+      }
       scorer.reset();
       log.event("info", `episode ${ep} started`);
       await hw.activate();

@@ -6,7 +6,8 @@ import { join } from "node:path";
 import { setupTask } from "../../sim/env/sim-env.js";
 import { getTask } from "../../sim/tasks/registry.js";
 import { SimHardware } from "../../robot/hardware/sim-hardware.js";
-import { BusSilenceError, type HardwareInterface, type ReadOptions } from "../../robot/hardware/interface.js";
+import { BusSilenceError } from "../../robot/hardware/interface.js";
+import { silentAt } from "../robot/silent-bus.js";
 import { SessionLog } from "../../robot/log/session-log.js";
 import { LockstepTicker } from "../../robot/control/control-loop.js";
 import { TIMING_TOLERANT } from "../../robot/control/deadline-policy.js";
@@ -17,31 +18,6 @@ const dir = mkdtempSync(join(tmpdir(), "s2r-recovery-"));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 const task = getTask("furuta");
 const setup = setupTask(task, task.configSchema.parse({}, "task"));
-
-/** Simulated hardware whose bus falls silent at the given reads (a starved kernel thread, a USB adapter stall). */
-function silentAt(hw: SimHardware, reads: number[]): HardwareInterface & { activations: number } {
-  let n = 0;
-  const w = {
-    activations: 0,
-    name: hw.name,
-    jointNames: hw.jointNames,
-    commandNames: hw.commandNames,
-    commandUnit: hw.commandUnit,
-    effortUnit: hw.effortUnit,
-    async activate() {
-      w.activations++;
-      return hw.activate();
-    },
-    async read(_o?: ReadOptions) {
-      if (reads.includes(n++)) throw new BusSilenceError("furuta: read: Sync Read to ID 1: no status packet after 10.1 ms (attempt 7 of 7)");
-      return hw.read();
-    },
-    write: (c: ArrayLike<number>) => hw.write(c),
-    deactivate: () => hw.deactivate(),
-    close: () => hw.close(),
-  };
-  return w;
-}
 
 /** Drives the arm gently for `cycles` cycles. */
 function drive(cycles: number): Phase {

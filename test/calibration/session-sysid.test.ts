@@ -16,7 +16,8 @@ import { LockstepTicker } from "../../robot/control/control-loop.js";
 import { SimHardware } from "../../robot/hardware/sim-hardware.js";
 import { SessionLog } from "../../robot/log/session-log.js";
 import { readSessionLog } from "../../robot/log/read-session-log.js";
-import { loadRigConfig } from "../../robot/rigs/rig-config.js";
+import { loadRigConfig, type RigConfig } from "../../robot/rigs/rig-config.js";
+import { silentAt } from "../robot/silent-bus.js";
 import { runSysidRecord } from "../../calibration/session/sysid-record-session.js";
 import { readSysidLog } from "../../calibration/session/log-dataset.js";
 import { sysidChannels } from "../../calibration/session/sysid-channels.js";
@@ -35,11 +36,12 @@ const setup = setupTask(task, task.configSchema.parse({}, "task"));
 const sysid = furutaSysidRig();
 const ch = sysidChannels(sysid);
 
-async function record(name: string, seconds: number, signal?: AbortSignal, ticker?: (p: number) => { lockstep: true; waitNext(): Promise<any> }) {
+async function record(name: string, seconds: number, signal?: AbortSignal, ticker?: (p: number) => { lockstep: true; waitNext(): Promise<any> }, o: { silent?: number[]; rig?: RigConfig } = {}) {
   const hw = await SimHardware.create({ setup, params: { "actuators.arm.latency": 0.004, "joints.arm_joint.friction": 0.002 }, initial: { arm_joint: 0.3 }, seed: 2 });
+  const bus = silentAt(hw, o.silent ?? []);
   const log = SessionLog.create(join(dir, `${name}.mcap`), { session: "sysid", metadata: { rig: rig.name, control_dt: String(ch.controlDt) } });
-  const result = await runSysidRecord({ hardware: hw, rig, sysid, log, seconds, seed: 5, signal, ticker: ticker ?? ((p) => new LockstepTicker(p)) });
-  return { hw, log, result };
+  const result = await runSysidRecord({ hardware: bus, rig: o.rig ?? rig, sysid, log, seconds, seed: 5, signal, ticker: ticker ?? ((p) => new LockstepTicker(p)) });
+  return { hw, bus, log, result };
 }
 
 test("a recorded excitation reads back as the dataset the fit needs: volts as written, calibrated angles, current", async () => {
@@ -77,6 +79,39 @@ test("a recorded excitation reads back as the dataset the fit needs: volts as wr
   } finally {
     await hw.close();
   }
+});
+
+test("a bus silence during the excitation costs a recovery and the excitation plays again from its start: the log's last run is the contiguous dataset", async () => {
+  const clean = await record("silence-ref", 2);
+  await clean.hw.close();
+  assert.equal(clean.result.end.outcome, "completed", clean.result.end.message);
+  // Halfway through the excitation (the same lockstep run, read for read).
+  const at = clean.bus.reads - 100;
+  const { hw, bus, log, result } = await record("silence", 2, undefined, undefined, { silent: [at] });
+  try {
+    assert.equal(result.end.outcome, "completed", result.end.message);
+    assert.equal(result.stats.restarts, 1);
+    assert.equal(result.stats.samples, 200);
+    assert.equal(result.loop.deadlineStats.recoveries, 1);
+    assert.equal(bus.activations, 2, "re-activated after the silence");
+    assert.equal(hw.torqueEnabled, false);
+    const rec = await readSysidLog(log.file, ch);
+    assert.ok(rec.complete);
+    assert.equal(rec.dataset.t.length, 200, "only the run that completed");
+    // Exactly the last 200 cycles of the session: the restarted run, with nothing of the interrupted one.
+    const volts = result.loop.recorder.command("arm");
+    const n = result.loop.recorder.length;
+    for (let k = 0; k < 200; k++) assert.equal(rec.dataset.volts[k], volts[n - 200 + k]);
+  } finally {
+    await hw.close();
+  }
+  // A rig that allows no recovery ends the record at the silence, torque off.
+  const strict = loadRigConfig("furuta");
+  strict.safety.deadlines.sysid.recoveries = 0;
+  const failed = await record("silence-strict", 2, undefined, undefined, { silent: [at], rig: strict });
+  await failed.hw.close();
+  assert.equal(failed.result.end.outcome, "hardware_error", failed.result.end.message);
+  assert.equal(failed.hw.torqueEnabled, false);
 });
 
 test("an interrupted record leaves torque off, a complete log, and the samples up to the interruption", async () => {
