@@ -56,8 +56,13 @@ export function perceptionEstimatorOf(perception: OnnxPerception): PerceptionEst
       frame.set(image.data.subarray(0, frameBytes));
       while (history.length < F - 1) history.push(frame.slice());
       history.push(frame);
-      for (let p = 0; p < W * H; p++) {
-        for (let f = 0; f < F; f++) stacked.set(history[f]!.subarray(p * C, p * C + C), (p * F + f) * C);
+      // Per pixel, oldest frame first; a plain byte loop (subarray() would allocate a view per pixel and frame in the control loop).
+      for (let f = 0; f < F; f++) {
+        const src = history[f]!;
+        for (let p = 0; p < W * H; p++) {
+          const d = (p * F + f) * C;
+          for (let c = 0; c < C; c++) stacked[d + c] = src[p * C + c]!;
+        }
       }
       return perception.run(stacked, 1).angles.slice(0, J);
     },
